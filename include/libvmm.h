@@ -1,0 +1,205 @@
+/* libvmm: the one public header of an embeddable KVM virtual machine monitor
+ * whose guest PMU is virtualized in userspace.
+ *
+ * Typical use:
+ *	struct vmm_config cfg;
+ *	vmm_config_init(&cfg);
+ *	cfg.firmware_path = "hello.bin";
+ *	struct vmm *vm;
+ *	char err[256];
+ *	if (vmm_create(&cfg, &vm, err, sizeof(err)) < 0) { puts(err); return 1; }
+ *	vmm_run(vm);
+ *	struct vmm_exit ex;
+ *	vmm_get_exit(vm, &ex);
+ *	vmm_destroy(vm);
+ *
+ * Rules: no global state (several VMs per process work), the library never
+ * calls exit() and never prints; it reports through the log callback. Every
+ * function that can fail returns a negative errno.
+ */
+#ifndef LIBVMM_H
+#define LIBVMM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Version of the library, "MAJOR.MINOR.PATCH". */
+#define LIBVMM_VERSION "0.1.0"
+
+/* A virtual machine; opaque to embedders. */
+struct vmm;
+
+/* Returns LIBVMM_VERSION of the library actually linked. */
+const char *vmm_version(void);
+
+/* Severity of a log message. */
+enum vmm_log_level {
+	VMM_LOG_ERROR = 0,
+	VMM_LOG_WARN,
+	VMM_LOG_INFO,
+	VMM_LOG_DEBUG,
+};
+
+/* Log sink: one message per call, one line, no trailing newline. Called from
+ * any thread of the VM; it must be thread-safe. */
+typedef void (*vmm_log_fn)(void *opaque, enum vmm_log_level level, const char *msg);
+
+/* Console sink: bytes the guest wrote to its serial port. Called from vCPU
+ * threads; it must be thread-safe. */
+typedef void (*vmm_console_fn)(void *opaque, const void *buf, size_t len);
+
+/* Whether the guest sees a PMU (see README, "PMU"). */
+enum vmm_pmu_mode {
+	VMM_PMU_ON = 0, /* expose it only where a Linux guest can use it safely */
+	VMM_PMU_OFF,	/* hide it */
+	VMM_PMU_FORCE,	/* expose it anyway (guests reading counters by RDMSR) */
+};
+
+/* How guest PMU writes map to host perf events. */
+enum vmm_pmu_policy {
+	VMM_PMU_LAZY = 0, /* keep events, toggle with ioctls, recreate on config change */
+	VMM_PMU_NAIVE,	  /* recreate on every control write (pre-5.5 KVM; the baseline) */
+};
+
+/* What backs each virtual counter on the host. */
+enum vmm_pmu_backend {
+	VMM_PMU_BACKEND_PERF = 0, /* perf_event_open, software fallback without a PMU */
+	VMM_PMU_BACKEND_NULL,	  /* no host events: counters change only by guest writes */
+};
+
+/* Which register model the guest sees. */
+enum vmm_pmu_model {
+	VMM_PMU_MODEL_HOST = 0, /* follow the host CPU vendor */
+	VMM_PMU_MODEL_INTEL,
+	VMM_PMU_MODEL_AMD,
+};
+
+/* Host-compatibility step of the CPUID policy (README, "CPUID"). */
+enum vmm_cpuid_compat {
+	VMM_CPUID_COMPAT_AUTO = 0, /* detect the kind of host and hide what it cannot run */
+	VMM_CPUID_COMPAT_NONE,	   /* pass KVM's supported CPUID unchanged */
+	VMM_CPUID_COMPAT_EMULATED, /* assume a software-assisted host (kvm_pvm) */
+};
+
+/* Everything needed to build a VM. Start from vmm_config_init(). Strings are
+ * copied by vmm_create(); the caller may free them afterwards. */
+struct vmm_config {
+	uint64_t memory_bytes; /* guest RAM; default 256 MiB */
+	unsigned int cpus;     /* vCPUs, 1..VMM_MAX_CPUS; default 1 */
+
+	/* Boot image: exactly one of firmware_path (flat binary, 64-bit entry at
+	 * 1 MiB; README "Raw guests") or kernel_path (bzImage or vmlinux). */
+	const char *firmware_path;
+	const char *kernel_path;
+	const char *initrd_path; /* optional, with kernel_path */
+	const char *cmdline;	 /* kernel command line; NULL: the default one */
+	bool host_decompress;	 /* bzImage: decompress the payload on the host */
+
+	/* Console output: to console_out_fd when >= 0, else to console_sink, else
+	 * dropped. Input is given with vmm_console_input(). */
+	int console_out_fd;
+	vmm_console_fn console_sink;
+	void *console_opaque;
+
+	vmm_log_fn log; /* NULL: no logging */
+	void *log_opaque;
+	enum vmm_log_level log_level; /* messages above this level are dropped */
+
+	enum vmm_cpuid_compat cpuid_compat;
+
+	/* Virtual PMU. */
+	enum vmm_pmu_mode pmu;
+	enum vmm_pmu_policy pmu_policy;
+	enum vmm_pmu_backend pmu_backend;
+	enum vmm_pmu_model pmu_model;
+	unsigned int pmu_gp_counters;  /* 0: the model's default */
+	uint64_t pmu_idle_slice_ns;    /* 0: 10 ms */
+
+	/* Signal used to kick vCPU threads out of KVM_RUN (it stays blocked
+	 * outside KVM_RUN on those threads). 0: SIGUSR2. */
+	int kick_signal;
+};
+
+/* Most vCPUs a VM can have. */
+#define VMM_MAX_CPUS 64
+
+/* Why a VM stopped running. */
+enum vmm_exit_reason {
+	VMM_EXIT_NONE = 0,  /* still running, or never ran */
+	VMM_EXIT_POWEROFF,  /* guest powered off */
+	VMM_EXIT_RESET,	    /* guest asked for a reset (treated as the end) */
+	VMM_EXIT_TEST,	    /* guest wrote a code to the test-exit port (0xf4) */
+	VMM_EXIT_STOPPED,   /* vmm_stop() was called */
+	VMM_EXIT_ERROR,	    /* the VM failed; see message */
+};
+
+/* How a VM ended. */
+struct vmm_exit {
+	enum vmm_exit_reason reason;
+	int code;	   /* VMM_EXIT_TEST: the guest's code; VMM_EXIT_ERROR: -errno */
+	char message[256]; /* one line describing the end */
+};
+
+/* PMU statistics of a VM (sum over its vCPUs). */
+struct vmm_pmu_stats {
+	uint64_t msr_reads, msr_writes; /* PMU MSR exits */
+	uint64_t msr_gp;		/* of which the guest got #GP */
+	uint64_t opens, closes;		/* perf_event_open / close */
+	uint64_t enables, disables;	/* PERF_EVENT_IOC_ENABLE / DISABLE */
+	uint64_t reads;			/* read() of a counter */
+	uint64_t set_periods;		/* PERF_EVENT_IOC_PERIOD */
+	uint64_t recreations;		/* events closed and reopened */
+	uint64_t idle_releases;		/* events closed after an idle slice */
+	uint64_t fds_open, fds_peak;	/* host fds held now / at most */
+	uint64_t exits;			/* all KVM exits of the VM */
+};
+
+/* Fill @cfg with defaults. */
+void vmm_config_init(struct vmm_config *cfg);
+
+/* Build a VM from @cfg: open /dev/kvm, map memory, load the image, create the
+ * vCPUs. On failure returns a negative errno and, when @err is not NULL,
+ * writes one line saying why into @err (at most @errlen bytes). */
+int vmm_create(const struct vmm_config *cfg, struct vmm **vm, char *err, size_t errlen);
+
+/* Run the VM until it ends: one thread per vCPU, this call waits for all of
+ * them. Returns 0 when the VM ended (see vmm_get_exit()), -EBUSY if it is
+ * already running or has run. */
+int vmm_run(struct vmm *vm);
+
+/* Ask a running VM to stop; returns at once. Safe from any thread and from a
+ * signal handler. */
+void vmm_stop(struct vmm *vm);
+
+/* Queue bytes for the guest's serial port (as typed at a console). Safe from
+ * any thread. Returns the number of bytes taken (the rest did not fit). */
+int vmm_console_input(struct vmm *vm, const void *buf, size_t len);
+
+/* Read how the VM ended. */
+int vmm_get_exit(const struct vmm *vm, struct vmm_exit *ex);
+
+/* PMU statistics, summed over the vCPUs; valid after vmm_run() returns. */
+int vmm_get_pmu_stats(const struct vmm *vm, struct vmm_pmu_stats *st);
+
+/* Write the PMU statistics as text (json false) or one JSON object into buf.
+ * Returns the length written or a negative errno (-ENOSPC if too small). */
+int vmm_format_pmu_stats(const struct vmm *vm, bool json, char *buf, size_t len);
+
+/* Release everything the VM holds. Call after vmm_run() returned (or instead
+ * of it). NULL is ignored. */
+void vmm_destroy(struct vmm *vm);
+
+/* Parse a size such as "256M", "1G", "4096", "64K" (binary units). Returns 0
+ * and the size in @bytes, or -EINVAL (syntax) / -ERANGE (overflow). */
+int vmm_parse_size(const char *s, uint64_t *bytes);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

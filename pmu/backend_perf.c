@@ -1,0 +1,320 @@
+/*
+ * The perf backend: one perf_event_open() event per vPMC, on the calling
+ * (vCPU) thread, any CPU, pinned so the host never multiplexes it away
+ * silently. On a host without a hardware PMU (perf returns ENOENT for
+ * hardware events) cycle-type events fall back to the thread's task-clock
+ * scaled to guest TSC cycles; the other events are reported as not
+ * countable so CPUID can tell the guest.
+ */
+#include <cpuid.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/perf_event.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "pmu/backend.h"
+
+#define CYCLE_TYPE_EVENTS ((1u << PMU_EV_CYCLES) | (1u << PMU_EV_REF_CYCLES))
+#define DEFAULT_TSC_KHZ 1000000u	/* 1 GHz if the caller does not know */
+
+struct perf_ctx {
+	struct pmu_perf_config cfg;
+	bool hardware;
+	struct pmu_backend_caps caps;
+};
+
+struct pmu_bev {
+	int fd;
+	bool scaled;	/* task-clock ns standing in for cycles */
+};
+
+static const uint64_t hw_config[PMU_EV_NR_GENERIC] = {
+	[PMU_EV_CYCLES] = PERF_COUNT_HW_CPU_CYCLES,
+	[PMU_EV_INSTRUCTIONS] = PERF_COUNT_HW_INSTRUCTIONS,
+	[PMU_EV_REF_CYCLES] = PERF_COUNT_HW_REF_CPU_CYCLES,
+	[PMU_EV_LLC_REFERENCES] = PERF_COUNT_HW_CACHE_REFERENCES,
+	[PMU_EV_LLC_MISSES] = PERF_COUNT_HW_CACHE_MISSES,
+	[PMU_EV_BRANCHES] = PERF_COUNT_HW_BRANCH_INSTRUCTIONS,
+	[PMU_EV_BRANCH_MISSES] = PERF_COUNT_HW_BRANCH_MISSES,
+};
+
+static int perf_open_attr(struct perf_event_attr *attr)
+{
+	long fd;
+
+	attr->size = sizeof(*attr);
+	fd = syscall(SYS_perf_event_open, attr, 0, -1, -1,
+		     PERF_FLAG_FD_CLOEXEC);
+	return fd < 0 ? -errno : (int)fd;
+}
+
+/* Can this thread open (and so count) @attr? */
+static bool perf_probe(struct perf_event_attr attr)
+{
+	int fd;
+
+	attr.disabled = 1;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	fd = perf_open_attr(&attr);
+	if (fd < 0)
+		return false;
+	close(fd);
+	return true;
+}
+
+static bool host_is(enum pmu_model model)
+{
+	unsigned int eax, ebx, ecx, edx;
+
+	if (!__get_cpuid(0, &eax, &ebx, &ecx, &edx))
+		return false;
+	if (model == PMU_MODEL_INTEL)
+		return ebx == 0x756e6547;			/* "Genu" */
+	return ebx == 0x68747541 || ebx == 0x6f677948;	/* "Auth", "Hygo" */
+}
+
+static uint32_t tsc_khz(const struct perf_ctx *ctx)
+{
+	return ctx->cfg.tsc_khz ? ctx->cfg.tsc_khz : DEFAULT_TSC_KHZ;
+}
+
+static uint64_t ns_to_cycles(const struct perf_ctx *ctx, uint64_t ns)
+{
+	return (unsigned __int128)ns * tsc_khz(ctx) / 1000000;
+}
+
+static uint64_t cycles_to_ns(const struct perf_ctx *ctx, uint64_t cycles)
+{
+	uint64_t ns = ((unsigned __int128)cycles * 1000000 + tsc_khz(ctx) - 1) /
+		      tsc_khz(ctx);
+
+	return ns ? ns : 1;
+}
+
+/* Overflow of a sampling event interrupts this (vCPU) thread. */
+static int arm_signal(const struct perf_ctx *ctx, int fd)
+{
+	struct f_owner_ex owner = { .type = F_OWNER_TID, .pid = gettid() };
+	int flags;
+
+	if (fcntl(fd, F_SETOWN_EX, &owner) ||
+	    fcntl(fd, F_SETSIG, ctx->cfg.overflow_signal))
+		return -errno;
+	flags = fcntl(fd, F_GETFL);
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_ASYNC))
+		return -errno;
+	return 0;
+}
+
+static int perf_fill_attr(const struct perf_ctx *ctx,
+			  const struct pmu_event_desc *d,
+			  struct perf_event_attr *attr, bool *scaled)
+{
+	uint32_t bit = d->generic < PMU_EV_NR_GENERIC ? 1u << d->generic : 0;
+
+	*scaled = false;
+	if (ctx->hardware) {
+		if (!d->fixed && ctx->caps.raw) {
+			attr->type = PERF_TYPE_RAW;
+			attr->config = d->raw_config;
+		} else if (ctx->caps.counts & bit) {
+			attr->type = PERF_TYPE_HARDWARE;
+			attr->config = hw_config[d->generic];
+		} else {
+			return -ENOENT;
+		}
+		attr->exclude_user = d->exclude_user;
+		attr->exclude_kernel = d->exclude_kernel;
+		attr->exclude_host = ctx->caps.exclude_host;
+		return 0;
+	}
+	if (!(ctx->caps.software & bit))
+		return -ENOENT;
+	/*
+	 * Guest time is host kernel time (inside KVM_RUN), so the privilege
+	 * filters cannot be honoured: count the whole thread.
+	 */
+	attr->type = PERF_TYPE_SOFTWARE;
+	attr->config = PERF_COUNT_SW_TASK_CLOCK;
+	*scaled = true;
+	return 0;
+}
+
+static int perf_open(void *opaque, const struct pmu_event_desc *d,
+		     bool enabled, struct pmu_bev **out)
+{
+	struct perf_ctx *ctx = opaque;
+	struct perf_event_attr attr;
+	struct pmu_bev *ev;
+	bool scaled;
+	int fd, ret;
+
+	memset(&attr, 0, sizeof(attr));
+	ret = perf_fill_attr(ctx, d, &attr, &scaled);
+	if (ret)
+		return ret;
+	attr.disabled = !enabled;
+	attr.pinned = 1;
+	attr.exclude_hv = 1;
+	attr.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
+			   PERF_FORMAT_TOTAL_TIME_RUNNING;
+	attr.sample_period = d->sample_period;
+	if (scaled && d->sample_period)
+		attr.sample_period = cycles_to_ns(ctx, d->sample_period);
+	attr.wakeup_events = d->sample_period ? 1 : 0;
+
+	ev = malloc(sizeof(*ev));
+	if (!ev)
+		return -ENOMEM;
+	fd = perf_open_attr(&attr);
+	if (fd < 0) {
+		free(ev);
+		return fd;
+	}
+	if (d->sample_period && ctx->cfg.overflow_signal) {
+		ret = arm_signal(ctx, fd);
+		if (ret) {
+			close(fd);
+			free(ev);
+			return ret;
+		}
+	}
+	ev->fd = fd;
+	ev->scaled = scaled;
+	*out = ev;
+	return 0;
+}
+
+static void perf_close(void *opaque, struct pmu_bev *ev)
+{
+	close(ev->fd);
+	free(ev);
+}
+
+static int perf_enable(void *opaque, struct pmu_bev *ev)
+{
+	return ioctl(ev->fd, PERF_EVENT_IOC_ENABLE, 0) ? -errno : 0;
+}
+
+static int perf_disable(void *opaque, struct pmu_bev *ev)
+{
+	return ioctl(ev->fd, PERF_EVENT_IOC_DISABLE, 0) ? -errno : 0;
+}
+
+static int perf_read(void *opaque, struct pmu_bev *ev,
+		     struct pmu_bev_count *out)
+{
+	struct perf_ctx *ctx = opaque;
+	uint64_t buf[3];
+	ssize_t n;
+
+	n = read(ev->fd, buf, sizeof(buf));
+	if (n < 0)
+		return -errno;
+	if (n == 0)
+		return -ENODATA;	/* pinned event in error state */
+	if (n != sizeof(buf))
+		return -EIO;
+	out->value = ev->scaled ? ns_to_cycles(ctx, buf[0]) : buf[0];
+	out->time_enabled = buf[1];
+	out->time_running = buf[2];
+	return 0;
+}
+
+static int perf_set_period(void *opaque, struct pmu_bev *ev, uint64_t period)
+{
+	struct perf_ctx *ctx = opaque;
+
+	if (ev->scaled)
+		period = cycles_to_ns(ctx, period);
+	return ioctl(ev->fd, PERF_EVENT_IOC_PERIOD, &period) ? -errno : 0;
+}
+
+static void perf_caps(void *opaque, struct pmu_backend_caps *out)
+{
+	struct perf_ctx *ctx = opaque;
+
+	*out = ctx->caps;
+}
+
+static void perf_destroy(void *opaque)
+{
+	free(opaque);
+}
+
+static const struct pmu_backend_ops perf_ops = {
+	.open = perf_open,
+	.close = perf_close,
+	.enable = perf_enable,
+	.disable = perf_disable,
+	.read = perf_read,
+	.set_period = perf_set_period,
+	.caps = perf_caps,
+	.destroy = perf_destroy,
+};
+
+static void probe_hardware(struct perf_ctx *ctx)
+{
+	struct perf_event_attr attr;
+	int i;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.type = PERF_TYPE_HARDWARE;
+	for (i = 0; i < PMU_EV_NR_GENERIC; i++) {
+		attr.config = hw_config[i];
+		if (perf_probe(attr))
+			ctx->caps.counts |= 1u << i;
+	}
+	if (!ctx->caps.counts)
+		return;
+	ctx->hardware = true;
+	ctx->caps.name = "perf";
+	ctx->caps.sampling = true;
+	/* raw encodings only mean the same thing on the same vendor */
+	ctx->caps.raw = host_is(ctx->cfg.guest_model);
+	attr.config = PERF_COUNT_HW_CPU_CYCLES;
+	attr.exclude_host = 1;
+	ctx->caps.exclude_host = perf_probe(attr);
+}
+
+static void probe_software(struct perf_ctx *ctx)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.type = PERF_TYPE_SOFTWARE;
+	attr.config = PERF_COUNT_SW_TASK_CLOCK;
+	if (!perf_probe(attr)) {
+		ctx->caps.name = "perf (no usable events)";
+		return;
+	}
+	ctx->caps.name = "perf (software fallback)";
+	ctx->caps.counts = CYCLE_TYPE_EVENTS;
+	ctx->caps.software = CYCLE_TYPE_EVENTS;
+	ctx->caps.sampling = true;
+}
+
+int pmu_backend_perf_create(const struct pmu_perf_config *cfg,
+			    struct pmu_backend *out)
+{
+	struct perf_ctx *ctx;
+
+	if (!cfg || !out)
+		return -EINVAL;
+	ctx = calloc(1, sizeof(*ctx));
+	if (!ctx)
+		return -ENOMEM;
+	ctx->cfg = *cfg;
+	if (!cfg->force_software)
+		probe_hardware(ctx);
+	if (!ctx->hardware)
+		probe_software(ctx);
+	out->ops = &perf_ops;
+	out->ctx = ctx;
+	return 0;
+}

@@ -1,0 +1,137 @@
+/*
+ * The virtual PMU as the VM core sees it: one vpmu per vCPU, driven only
+ * from that vCPU's thread by MSR exits, CPUID setup and a slice tick.
+ * Nothing here knows KVM; the VM core adapts these calls to its exits.
+ */
+#ifndef PMU_PMU_H
+#define PMU_PMU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pmu/backend.h"
+
+#define PMU_INTEL_MAX_GP	8
+#define PMU_INTEL_NR_FIXED	3
+#define PMU_AMD_NR_LEGACY	4
+#define PMU_AMD_NR_CORE		6
+#define PMU_COUNTER_WIDTH	48
+#define PMU_DEFAULT_IDLE_SLICE_NS	10000000ull
+
+enum pmu_policy {
+	PMU_POLICY_LAZY,	/* reuse host events, release idle ones */
+	PMU_POLICY_NAIVE,	/* recreate on control writes (pre-5.5 KVM) */
+};
+
+enum pmu_log_level {
+	PMU_LOG_ERR,
+	PMU_LOG_WARN,
+	PMU_LOG_INFO,
+};
+
+struct pmu_config {
+	enum pmu_model model;
+	enum pmu_policy policy;
+	/* 0: default (Intel 4, AMD 6); Intel 1..8, AMD 4 (legacy) or 6 */
+	unsigned int nr_gp;
+	bool full_width_writes;	/* Intel: IA32_A_PMCx + PERF_CAPABILITIES[13] */
+	bool perfmon_v2;	/* AMD: global ctl/status, needs 6 counters */
+	uint64_t idle_slice_ns;	/* 0: default 10 ms */
+	uint32_t tsc_khz;	/* guest TSC, for the software fallback */
+	void (*log)(void *opaque, int level, const char *msg);
+	void *log_opaque;
+};
+
+/* Fill *cfg with the defaults of a model (lazy, all features on). */
+void pmu_config_defaults(struct pmu_config *cfg, enum pmu_model model);
+
+struct pmu_stats {
+	/* guest MSR exits */
+	uint64_t rdmsr;
+	uint64_t rdmsr_counter;
+	uint64_t wrmsr;
+	uint64_t wrmsr_eventsel;
+	uint64_t wrmsr_counter;
+	uint64_t wrmsr_fixed_ctrl;
+	uint64_t wrmsr_global_ctrl;
+	uint64_t wrmsr_global_status;	/* OVF_CTRL, STATUS_CLR/SET, STATUS */
+	uint64_t wrmsr_other;
+	uint64_t gp_faults;
+	/* host backend calls */
+	uint64_t opens;
+	uint64_t open_failures;
+	uint64_t closes;
+	uint64_t enables;
+	uint64_t disables;
+	uint64_t reads;
+	uint64_t set_periods;
+	/* policy outcomes */
+	uint64_t recreations;
+	uint64_t idle_releases;
+	uint64_t descheduled;
+	uint64_t overflows;
+	uint64_t pmis;
+	/* host events held */
+	uint64_t fds_open;
+	uint64_t fds_peak;	/* summed: an upper bound of the VM's peak */
+};
+
+struct vpmu;
+
+int vpmu_create(const struct pmu_config *cfg, const struct pmu_backend *be,
+		struct vpmu **out);
+void vpmu_destroy(struct vpmu *v);
+
+/*
+ * 0: handled. -EINVAL: the guest gets #GP. Other negative errno: host
+ * failure; the register state is still updated and *val still set.
+ */
+int vpmu_rdmsr(struct vpmu *v, uint32_t msr, uint64_t *val);
+int vpmu_wrmsr(struct vpmu *v, uint32_t msr, uint64_t val);
+
+/* Slice bookkeeping; call at every exit and from a periodic kick. */
+void vpmu_tick(struct vpmu *v, uint64_t now_ns);
+
+/*
+ * Host overflow signal arrived (or a periodic check): fold the counts of
+ * sampling counters, set global status bits, re-arm periods. Returns 1 if
+ * the guest should get a PMI now, 0 if not, negative errno on host failure.
+ */
+int vpmu_overflow(struct vpmu *v);
+
+/* Values for an in-kernel shadow PMU so guest RDPMC sees coherent counts. */
+struct pmu_msr_value {
+	uint32_t msr;
+	uint64_t value;
+};
+int vpmu_shadow_values(struct vpmu *v, struct pmu_msr_value *out, int max);
+
+const struct pmu_stats *vpmu_stats(const struct vpmu *v);
+void pmu_stats_add(struct pmu_stats *sum, const struct pmu_stats *add);
+/* Returns the length snprintf would write, or negative errno. */
+int pmu_stats_format(const struct pmu_stats *s, bool json, char *buf,
+		     size_t len);
+
+/* MSRs the vPMU owns, for the VM core's MSR filter. */
+struct pmu_msr_range {
+	uint32_t base;
+	uint32_t count;
+};
+int pmu_msr_ranges(const struct pmu_config *cfg, struct pmu_msr_range *out,
+		   int max);
+
+/* A CPUID leaf, independent of KVM's structure. */
+struct pmu_cpuid_entry {
+	uint32_t function;
+	uint32_t index;
+	uint32_t eax, ebx, ecx, edx;
+};
+/* Add/patch the PMU leaves; returns the new entry count or -errno. */
+int pmu_cpuid_patch(const struct pmu_config *cfg,
+		    const struct pmu_backend_caps *caps,
+		    struct pmu_cpuid_entry *entries, int n, int max);
+/* --pmu off: make every PMU leaf say "no PMU"; returns n. */
+int pmu_cpuid_hide(struct pmu_cpuid_entry *entries, int n);
+
+#endif

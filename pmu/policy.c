@@ -1,0 +1,123 @@
+/*
+ * Reprogramming policies: when a guest control write must touch the host.
+ *
+ * lazy  - keep one host event per vPMC; enable toggles become enable/
+ *         disable, only a changed configuration recreates the event, and
+ *         counter writes to a sampling event re-arm its period in place.
+ * naive - the pre-5.5 KVM behaviour kept as a baseline: a changed control
+ *         register closes the event and opens a new one if still enabled.
+ */
+#include "pmu/vpmu_priv.h"
+
+static int reprogram_lazy(struct vpmu *v, struct vpmc *pmc)
+{
+	bool replaced = false;
+	int ret = 0, err;
+
+	if (!vpmc_enabled(v, pmc)) {
+		if (pmc->bev && pmc->bev_enabled)
+			return vpmc_bev_disable(v, pmc);
+		return 0;
+	}
+	/* a disabled event may still carry an older config: check on use */
+	if (pmc->bev && pmc->bev_key != vpmc_key(pmc)) {
+		ret = vpmc_bev_close(v, pmc);
+		replaced = true;
+	}
+	if (!pmc->bev) {
+		err = vpmc_bev_open(v, pmc);
+		if (replaced && pmc->bev)
+			v->stats.recreations++;
+		return ret ? ret : err;
+	}
+	if (!pmc->bev_enabled)
+		return vpmc_bev_enable(v, pmc);
+	return 0;
+}
+
+static int reprogram_naive(struct vpmu *v, struct vpmc *pmc)
+{
+	bool replaced = false;
+	int ret = 0, err = 0;
+
+	if (pmc->bev) {
+		ret = vpmc_bev_close(v, pmc);
+		replaced = true;
+	}
+	if (vpmc_enabled(v, pmc)) {
+		err = vpmc_bev_open(v, pmc);
+		if (replaced && pmc->bev)
+			v->stats.recreations++;
+	}
+	return ret ? ret : err;
+}
+
+int vpmc_reprogram(struct vpmu *v, struct vpmc *pmc)
+{
+	vpmc_touch(v, pmc);
+	if (v->cfg.policy == PMU_POLICY_NAIVE)
+		return reprogram_naive(v, pmc);
+	return reprogram_lazy(v, pmc);
+}
+
+/* Reprogram every vPMC whose global control/enable bit is in @bits. */
+int vpmu_reprogram_mask(struct vpmu *v, uint64_t bits)
+{
+	unsigned int i;
+	int ret = 0, err;
+
+	for (i = 0; i < PMU_MAX_PMC; i++) {
+		struct vpmc *pmc = &v->pmc[i];
+
+		if (!(bits & vpmc_global_bit(pmc)))
+			continue;
+		if (pmc->fixed ? i - PMU_FIXED_IDX >= v->nr_fixed
+			       : i >= v->nr_gp)
+			continue;
+		err = vpmc_reprogram(v, pmc);
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
+}
+
+/* The guest value of a sampling counter moved: new distance to the wrap. */
+int vpmc_rearm(struct vpmu *v, struct vpmc *pmc)
+{
+	uint64_t period = vpmc_period(v, pmc);
+	int ret;
+
+	if (!pmc->bev || !period)
+		return 0;
+	if (v->cfg.policy == PMU_POLICY_NAIVE) {
+		ret = vpmc_bev_close(v, pmc);
+		if (!vpmc_enabled(v, pmc))
+			return ret;
+		v->stats.recreations++;
+		return vpmc_bev_open(v, pmc);
+	}
+	v->stats.set_periods++;
+	ret = v->be.ops->set_period(v->be.ctx, pmc->bev, period);
+	if (ret)
+		return ret;
+	pmc->bev_period = period;
+	return 0;
+}
+
+/* Identical control writes change nothing on the host (as in KVM). */
+int vpmc_set_ctrl(struct vpmu *v, struct vpmc *pmc, uint64_t ctrl)
+{
+	vpmc_touch(v, pmc);
+	if (pmc->ctrl == ctrl)
+		return 0;
+	pmc->ctrl = ctrl;
+	return vpmc_reprogram(v, pmc);
+}
+
+int vpmu_set_global_ctrl(struct vpmu *v, uint64_t ctrl)
+{
+	uint64_t changed = v->global_ctrl ^ ctrl;
+
+	v->global_ctrl = ctrl;
+	return vpmu_reprogram_mask(v, changed);
+}

@@ -1,0 +1,474 @@
+/*
+ * Core of the virtual PMU: creation, MSR entry points, the slice tick and
+ * the bookkeeping that maps a host event's count onto a guest counter.
+ * Register layouts live in intel.c/amd.c, reprogramming rules in policy.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pmu/vpmu_priv.h"
+
+void pmu_config_defaults(struct pmu_config *cfg, enum pmu_model model)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->model = model;
+	cfg->policy = PMU_POLICY_LAZY;
+	cfg->nr_gp = model == PMU_MODEL_INTEL ? 4 : PMU_AMD_NR_CORE;
+	cfg->full_width_writes = model == PMU_MODEL_INTEL;
+	cfg->perfmon_v2 = model == PMU_MODEL_AMD;
+	cfg->idle_slice_ns = PMU_DEFAULT_IDLE_SLICE_NS;
+}
+
+static void vpmu_log(struct vpmu *v, int level, const char *msg)
+{
+	if (v->cfg.log)
+		v->cfg.log(v->cfg.log_opaque, level, msg);
+}
+
+uint64_t vpmc_global_bit(const struct vpmc *pmc)
+{
+	if (pmc->fixed)
+		return 1ull << (PMU_FIXED_GLOBAL_BIT + pmc->idx -
+				PMU_FIXED_IDX);
+	return 1ull << pmc->idx;
+}
+
+bool vpmc_enabled(const struct vpmu *v, const struct vpmc *pmc)
+{
+	if (!(v->global_ctrl & vpmc_global_bit(pmc)))
+		return false;
+	if (pmc->fixed)
+		return pmc->ctrl & (FIXED_OS | FIXED_USR);
+	return pmc->ctrl & EVTSEL_EN;
+}
+
+/* Everything but the enable decides what the host event counts. */
+uint64_t vpmc_key(const struct vpmc *pmc)
+{
+	return pmc->fixed ? pmc->ctrl : pmc->ctrl & ~EVTSEL_EN;
+}
+
+bool vpmc_wants_pmi(const struct vpmc *pmc)
+{
+	return pmc->ctrl & (pmc->fixed ? FIXED_PMI : EVTSEL_INT);
+}
+
+struct vpmc *vpmu_gp(struct vpmu *v, unsigned int i)
+{
+	return i < v->nr_gp ? &v->pmc[i] : NULL;
+}
+
+struct vpmc *vpmu_fixed(struct vpmu *v, unsigned int i)
+{
+	return i < v->nr_fixed ? &v->pmc[PMU_FIXED_IDX + i] : NULL;
+}
+
+void vpmc_touch(struct vpmu *v, struct vpmc *pmc)
+{
+	pmc->last_used_ns = v->now_ns;
+}
+
+/* Events to the wrap of the guest counter: the host sample period. */
+static uint64_t period_to_wrap(uint64_t value)
+{
+	return PMU_COUNTER_MASK + 1 - (value & PMU_COUNTER_MASK);
+}
+
+uint64_t vpmc_period(struct vpmu *v, const struct vpmc *pmc)
+{
+	if (!v->caps.sampling || !vpmc_wants_pmi(pmc))
+		return 0;
+	return period_to_wrap(pmc->base);
+}
+
+static void vpmc_fold(struct vpmu *v, struct vpmc *pmc, uint64_t delta)
+{
+	uint64_t before = pmc->base & PMU_COUNTER_MASK;
+
+	pmc->base += delta;
+	if (delta > PMU_COUNTER_MASK - before) {
+		v->global_status |= vpmc_global_bit(pmc);
+		v->stats.overflows++;
+		if (vpmc_wants_pmi(pmc))
+			v->pmi_pending = true;
+	}
+}
+
+static void fds_changed(struct vpmu *v, int by)
+{
+	v->stats.fds_open += by;
+	if (v->stats.fds_open > v->stats.fds_peak)
+		v->stats.fds_peak = v->stats.fds_open;
+}
+
+/*
+ * Read the host count and fold the delta into base. A pinned event the
+ * host could not keep on the PMU stops counting silently; say so.
+ */
+static int bev_read_fold(struct vpmu *v, struct vpmc *pmc, bool *descheduled)
+{
+	struct pmu_bev_count c = { 0 };
+	int ret;
+
+	*descheduled = false;
+	v->stats.reads++;
+	ret = v->be.ops->read(v->be.ctx, pmc->bev, &c);
+	if (ret && ret != -ENODATA)
+		return ret;
+	if (!ret)
+		vpmc_fold(v, pmc, c.value - pmc->bev_ref);
+	pmc->bev_ref = c.value;
+	if (ret == -ENODATA || c.time_running < c.time_enabled) {
+		char msg[96];
+
+		*descheduled = true;
+		v->stats.descheduled++;
+		snprintf(msg, sizeof(msg),
+			 "pmu: host descheduled vPMC %d's event; recreating",
+			 pmc->idx);
+		vpmu_log(v, PMU_LOG_WARN, msg);
+	}
+	return 0;
+}
+
+static bool vpmc_countable(const struct vpmu *v, const struct vpmc *pmc,
+			   const struct pmu_event_desc *d)
+{
+	if (d->exclude_user && d->exclude_kernel)
+		return false;
+	if (d->generic != PMU_EV_RAW && (v->caps.counts & (1u << d->generic)))
+		return true;
+	return !d->fixed && v->caps.raw;
+}
+
+/* Opens an enabled host event; leaves none if the host cannot count it. */
+int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
+{
+	struct pmu_event_desc d;
+	int ret;
+
+	memset(&d, 0, sizeof(d));
+	v->model->describe(v, pmc, &d);
+	d.index = pmc->idx;
+	if (!vpmc_countable(v, pmc, &d))
+		return 0;
+	d.sample_period = vpmc_period(v, pmc);
+
+	v->stats.opens++;
+	ret = v->be.ops->open(v->be.ctx, &d, true, &pmc->bev);
+	if (ret) {
+		v->stats.open_failures++;
+		pmc->bev = NULL;
+		return ret;
+	}
+	fds_changed(v, 1);
+	pmc->bev_enabled = true;
+	pmc->sync = SYNC_LIVE;
+	pmc->bev_key = vpmc_key(pmc);
+	pmc->bev_ref = 0;
+	pmc->bev_period = d.sample_period;
+	return 0;
+}
+
+static void bev_drop(struct vpmu *v, struct vpmc *pmc)
+{
+	v->be.ops->close(v->be.ctx, pmc->bev);
+	v->stats.closes++;
+	fds_changed(v, -1);
+	pmc->bev = NULL;
+	pmc->bev_enabled = false;
+}
+
+/* Closes the host event, folding what it counted into the guest value. */
+int vpmc_bev_close(struct vpmu *v, struct vpmc *pmc)
+{
+	bool desched;
+	int ret = 0;
+
+	if (!pmc->bev)
+		return 0;
+	if (pmc->sync == SYNC_LIVE || pmc->sync == SYNC_DIRTY)
+		ret = bev_read_fold(v, pmc, &desched);
+	bev_drop(v, pmc);
+	return ret;
+}
+
+static int vpmc_recreate(struct vpmu *v, struct vpmc *pmc)
+{
+	bev_drop(v, pmc);
+	if (!vpmc_enabled(v, pmc))
+		return 0;
+	v->stats.recreations++;
+	return vpmc_bev_open(v, pmc);
+}
+
+int vpmc_bev_enable(struct vpmu *v, struct vpmc *pmc)
+{
+	struct pmu_bev_count c = { 0 };
+	int ret;
+
+	if (pmc->sync == SYNC_REBASED) {
+		/* base is the guest's; learn the frozen count it starts from */
+		v->stats.reads++;
+		ret = v->be.ops->read(v->be.ctx, pmc->bev, &c);
+		if (ret)
+			return vpmc_recreate(v, pmc);
+		pmc->bev_ref = c.value;
+		pmc->sync = SYNC_CLEAN;
+		if (pmc->bev_period) {
+			ret = vpmc_rearm(v, pmc);
+			if (ret || !pmc->bev || pmc->bev_enabled)
+				return ret;
+		}
+	}
+	v->stats.enables++;
+	ret = v->be.ops->enable(v->be.ctx, pmc->bev);
+	if (ret)
+		return ret;
+	pmc->bev_enabled = true;
+	pmc->sync = SYNC_LIVE;
+	return 0;
+}
+
+int vpmc_bev_disable(struct vpmu *v, struct vpmc *pmc)
+{
+	int ret;
+
+	v->stats.disables++;
+	ret = v->be.ops->disable(v->be.ctx, pmc->bev);
+	if (ret) {
+		/* it may still be counting: never leave that unaccounted */
+		vpmc_bev_close(v, pmc);
+		return ret;
+	}
+	pmc->bev_enabled = false;
+	pmc->sync = SYNC_DIRTY;
+	return 0;
+}
+
+int vpmc_read(struct vpmu *v, struct vpmc *pmc, uint64_t *val)
+{
+	bool desched = false;
+	int ret = 0;
+
+	vpmc_touch(v, pmc);
+	if (pmc->bev && (pmc->sync == SYNC_LIVE || pmc->sync == SYNC_DIRTY)) {
+		ret = bev_read_fold(v, pmc, &desched);
+		if (!ret && pmc->sync == SYNC_DIRTY)
+			pmc->sync = SYNC_CLEAN;
+		if (!ret && desched)
+			ret = vpmc_recreate(v, pmc);
+	}
+	*val = pmc->base & PMU_COUNTER_MASK;
+	return ret;
+}
+
+/* A guest counter write: a new base, no host call unless it is counting. */
+int vpmc_write(struct vpmu *v, struct vpmc *pmc, uint64_t val)
+{
+	bool desched = false;
+	int ret = 0;
+
+	vpmc_touch(v, pmc);
+	if (!pmc->bev) {
+		pmc->base = val;
+		return 0;
+	}
+	if (pmc->sync != SYNC_LIVE) {
+		pmc->base = val;
+		pmc->sync = SYNC_REBASED;
+		return 0;
+	}
+	ret = bev_read_fold(v, pmc, &desched);
+	pmc->base = val;
+	if (ret)
+		return ret;
+	if (desched)
+		return vpmc_recreate(v, pmc);
+	if (pmc->bev_period)
+		return vpmc_rearm(v, pmc);
+	return 0;
+}
+
+static int vpmu_check_config(const struct pmu_config *cfg)
+{
+	switch (cfg->model) {
+	case PMU_MODEL_INTEL:
+		if (cfg->nr_gp > PMU_INTEL_MAX_GP)
+			return -EINVAL;
+		return 0;
+	case PMU_MODEL_AMD:
+		if (cfg->nr_gp && cfg->nr_gp != PMU_AMD_NR_LEGACY &&
+		    cfg->nr_gp != PMU_AMD_NR_CORE)
+			return -EINVAL;
+		if (cfg->perfmon_v2 && cfg->nr_gp == PMU_AMD_NR_LEGACY)
+			return -EINVAL;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+int vpmu_create(const struct pmu_config *cfg, const struct pmu_backend *be,
+		struct vpmu **out)
+{
+	struct vpmu *v;
+	unsigned int i;
+	int ret;
+
+	if (!cfg || !be || !be->ops || !out)
+		return -EINVAL;
+	ret = vpmu_check_config(cfg);
+	if (ret)
+		return ret;
+	if (cfg->policy != PMU_POLICY_LAZY && cfg->policy != PMU_POLICY_NAIVE)
+		return -EINVAL;
+
+	v = calloc(1, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	v->cfg = *cfg;
+	v->be = *be;
+	be->ops->caps(be->ctx, &v->caps);
+	if (!v->cfg.idle_slice_ns)
+		v->cfg.idle_slice_ns = PMU_DEFAULT_IDLE_SLICE_NS;
+
+	if (cfg->model == PMU_MODEL_INTEL) {
+		v->model = &pmu_intel_ops;
+		v->nr_gp = cfg->nr_gp ? cfg->nr_gp : 4;
+		v->nr_fixed = PMU_INTEL_NR_FIXED;
+		v->has_global = true;
+	} else {
+		v->model = &pmu_amd_ops;
+		v->nr_gp = cfg->nr_gp ? cfg->nr_gp : PMU_AMD_NR_CORE;
+		v->has_global = cfg->perfmon_v2;
+		v->cfg.full_width_writes = false;
+	}
+	v->cfg.nr_gp = v->nr_gp;
+	for (i = 0; i < PMU_MAX_PMC; i++) {
+		v->pmc[i].idx = i;
+		v->pmc[i].fixed = i >= PMU_FIXED_IDX;
+	}
+	/*
+	 * At reset both vendors set the GP enables in the global control so
+	 * that v1-style software works; where there is no global control,
+	 * gate nothing.
+	 */
+	v->global_ctrl = v->has_global ? (1ull << v->nr_gp) - 1 : ~0ull;
+	*out = v;
+	return 0;
+}
+
+void vpmu_destroy(struct vpmu *v)
+{
+	unsigned int i;
+
+	if (!v)
+		return;
+	for (i = 0; i < PMU_MAX_PMC; i++)
+		if (v->pmc[i].bev)
+			bev_drop(v, &v->pmc[i]);
+	free(v);
+}
+
+int vpmu_rdmsr(struct vpmu *v, uint32_t msr, uint64_t *val)
+{
+	int ret;
+
+	*val = 0;
+	v->stats.rdmsr++;
+	ret = v->model->rdmsr(v, msr, val);
+	if (ret == -EINVAL)
+		v->stats.gp_faults++;
+	return ret;
+}
+
+int vpmu_wrmsr(struct vpmu *v, uint32_t msr, uint64_t val)
+{
+	int ret;
+
+	v->stats.wrmsr++;
+	ret = v->model->wrmsr(v, msr, val);
+	if (ret == -EINVAL)
+		v->stats.gp_faults++;
+	return ret;
+}
+
+/* Release host events of disabled counters untouched for a whole slice. */
+void vpmu_tick(struct vpmu *v, uint64_t now_ns)
+{
+	unsigned int i;
+
+	v->now_ns = now_ns;
+	for (i = 0; i < PMU_MAX_PMC; i++) {
+		struct vpmc *pmc = &v->pmc[i];
+
+		if (!pmc->bev || pmc->bev_enabled)
+			continue;
+		if (now_ns - pmc->last_used_ns < v->cfg.idle_slice_ns)
+			continue;
+		vpmc_bev_close(v, pmc);
+		v->stats.idle_releases++;
+	}
+}
+
+int vpmu_overflow(struct vpmu *v)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < PMU_MAX_PMC; i++) {
+		struct vpmc *pmc = &v->pmc[i];
+		uint64_t val, overflows = v->stats.overflows;
+		int err;
+
+		if (!pmc->bev || pmc->sync != SYNC_LIVE || !pmc->bev_period)
+			continue;
+		err = vpmc_read(v, pmc, &val);
+		/*
+		 * The host re-armed with the old period. A guest PMI handler
+		 * usually reloads the counter, which re-arms anyway; so fix
+		 * the period only on a signal that brought no overflow.
+		 */
+		if (!err && pmc->bev && overflows == v->stats.overflows &&
+		    pmc->bev_period != period_to_wrap(val))
+			err = vpmc_rearm(v, pmc);
+		if (err && !ret)
+			ret = err;
+	}
+	if (ret)
+		return ret;
+	if (!v->pmi_pending)
+		return 0;
+	v->pmi_pending = false;
+	v->stats.pmis++;
+	return 1;
+}
+
+int vpmu_shadow_values(struct vpmu *v, struct pmu_msr_value *out, int max)
+{
+	unsigned int i;
+	int n = 0, ret = 0;
+
+	for (i = 0; i < PMU_MAX_PMC; i++) {
+		struct vpmc *pmc = &v->pmc[i];
+		int err;
+
+		if (pmc->fixed ? i - PMU_FIXED_IDX >= v->nr_fixed
+			       : i >= v->nr_gp)
+			continue;
+		if (n >= max)
+			return -ENOSPC;
+		out[n].msr = v->model->counter_msr(v, pmc);
+		err = vpmc_read(v, pmc, &out[n].value);
+		if (err && !ret)
+			ret = err;
+		n++;
+	}
+	return ret ? ret : n;
+}
+
+const struct pmu_stats *vpmu_stats(const struct vpmu *v)
+{
+	return &v->stats;
+}

@@ -1,0 +1,123 @@
+/*
+ * Internal state of the virtual PMU, shared by the core (vpmu.c), the
+ * register models (intel.c, amd.c) and the policies (policy.c).
+ */
+#ifndef PMU_VPMU_PRIV_H
+#define PMU_VPMU_PRIV_H
+
+#include <errno.h>
+
+#include "pmu/pmu.h"
+
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
+#define PMU_MAX_GP		8
+#define PMU_MAX_FIXED		3
+#define PMU_FIXED_IDX		PMU_MAX_GP	/* pmc[] slot of fixed 0 */
+#define PMU_MAX_PMC		(PMU_MAX_GP + PMU_MAX_FIXED)
+#define PMU_FIXED_GLOBAL_BIT	32		/* global ctrl/status bit */
+
+#define PMU_COUNTER_MASK	((1ull << PMU_COUNTER_WIDTH) - 1)
+
+/* EVENTSEL bits common to Intel and AMD. */
+#define EVTSEL_EVENT		0x000000ffull
+#define EVTSEL_UMASK		0x0000ff00ull
+#define EVTSEL_USR		(1ull << 16)
+#define EVTSEL_OS		(1ull << 17)
+#define EVTSEL_EDGE		(1ull << 18)
+#define EVTSEL_PC		(1ull << 19)
+#define EVTSEL_INT		(1ull << 20)
+#define EVTSEL_EN		(1ull << 22)
+#define EVTSEL_INV		(1ull << 23)
+#define EVTSEL_CMASK		0xff000000ull
+
+/* One 4-bit field of IA32_FIXED_CTR_CTRL. */
+#define FIXED_OS		0x1ull
+#define FIXED_USR		0x2ull
+#define FIXED_PMI		0x8ull
+
+/*
+ * How the host event's count relates to the guest value. Tracking this
+ * lets enable/disable/counter writes skip host reads where the answer is
+ * already known.
+ */
+enum bev_sync {
+	SYNC_LIVE,	/* enabled: value = base + (count_now - ref) */
+	SYNC_DIRTY,	/* disabled since last read: value = base + (c - ref) */
+	SYNC_CLEAN,	/* disabled, folded: value = base */
+	SYNC_REBASED,	/* disabled, guest wrote base: ref unknown, unneeded */
+};
+
+struct vpmc {
+	int idx;		/* pmc[] slot */
+	bool fixed;
+	uint64_t ctrl;		/* EVENTSEL, or the fixed counter's 4 bits */
+	uint64_t base;		/* guest value at bev_ref (unmasked) */
+
+	struct pmu_bev *bev;	/* NULL: no host event */
+	bool bev_enabled;
+	enum bev_sync sync;
+	uint64_t bev_key;	/* config the event was opened with */
+	uint64_t bev_ref;	/* host count matching base */
+	uint64_t bev_period;	/* 0: counting event */
+	uint64_t last_used_ns;
+};
+
+struct vpmu;
+
+struct pmu_model_ops {
+	int (*rdmsr)(struct vpmu *v, uint32_t msr, uint64_t *val);
+	int (*wrmsr)(struct vpmu *v, uint32_t msr, uint64_t val);
+	void (*describe)(const struct vpmu *v, const struct vpmc *pmc,
+			 struct pmu_event_desc *desc);
+	uint32_t (*counter_msr)(const struct vpmu *v, const struct vpmc *pmc);
+};
+
+extern const struct pmu_model_ops pmu_intel_ops;
+extern const struct pmu_model_ops pmu_amd_ops;
+int pmu_intel_msr_ranges(struct pmu_msr_range *out, int max);
+int pmu_amd_msr_ranges(struct pmu_msr_range *out, int max);
+
+struct vpmu {
+	struct pmu_config cfg;
+	struct pmu_backend be;
+	struct pmu_backend_caps caps;
+	const struct pmu_model_ops *model;
+
+	unsigned int nr_gp;
+	unsigned int nr_fixed;
+	struct vpmc pmc[PMU_MAX_PMC];
+
+	bool has_global;	/* Intel v2, AMD PerfMonV2 */
+	uint64_t global_ctrl;	/* all ones where the model has none */
+	uint64_t global_status;
+	bool pmi_pending;
+
+	uint64_t now_ns;	/* time of the last tick */
+	struct pmu_stats stats;
+};
+
+/* vpmu.c: counter values and host event primitives */
+uint64_t vpmc_global_bit(const struct vpmc *pmc);
+bool vpmc_enabled(const struct vpmu *v, const struct vpmc *pmc);
+uint64_t vpmc_key(const struct vpmc *pmc);
+bool vpmc_wants_pmi(const struct vpmc *pmc);
+struct vpmc *vpmu_gp(struct vpmu *v, unsigned int i);
+struct vpmc *vpmu_fixed(struct vpmu *v, unsigned int i);
+void vpmc_touch(struct vpmu *v, struct vpmc *pmc);
+int vpmc_read(struct vpmu *v, struct vpmc *pmc, uint64_t *val);
+int vpmc_write(struct vpmu *v, struct vpmc *pmc, uint64_t val);
+int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc);
+int vpmc_bev_close(struct vpmu *v, struct vpmc *pmc);
+int vpmc_bev_enable(struct vpmu *v, struct vpmc *pmc);
+int vpmc_bev_disable(struct vpmu *v, struct vpmc *pmc);
+uint64_t vpmc_period(struct vpmu *v, const struct vpmc *pmc);
+
+/* policy.c: bring host events in line with the guest registers */
+int vpmc_reprogram(struct vpmu *v, struct vpmc *pmc);
+int vpmu_reprogram_mask(struct vpmu *v, uint64_t changed_global_bits);
+int vpmc_rearm(struct vpmu *v, struct vpmc *pmc);
+int vpmc_set_ctrl(struct vpmu *v, struct vpmc *pmc, uint64_t ctrl);
+int vpmu_set_global_ctrl(struct vpmu *v, uint64_t ctrl);
+
+#endif

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Integration test of the `vmm` command: clear one-line errors and non-zero
+# status for bad input; with KVM, the hello guest's output and exit status.
+# Usage: cli_test.sh VMM GUEST_DIR
+set -u
+VMM=$1
+GUESTS=$2
+fails=0
+
+# expect_error STATUS PATTERN ARGS...: one line on stderr matching PATTERN.
+expect_error() {
+	want=$1 pattern=$2
+	shift 2
+	err=$("$VMM" "$@" 2>&1 >/dev/null </dev/null)
+	status=$?
+	lines=$(printf '%s\n' "$err" | wc -l)
+	if [ "$status" -ne "$want" ] || [ "$lines" -ne 1 ] ||
+		! printf '%s' "$err" | grep -q -- "$pattern"; then
+		echo "FAIL: vmm $*: status $status (want $want), $lines lines: $err"
+		fails=$((fails + 1))
+	else
+		echo "ok: vmm $*: $err"
+	fi
+}
+
+expect_error 1 "No such file" run --firmware /nonexistent.bin
+expect_error 2 "larger than zero" run --memory 0 --firmware "$GUESTS/hello.bin"
+expect_error 1 "exceeds" run --memory 64T --firmware "$GUESTS/hello.bin"
+expect_error 2 "not a size" run --memory lots --firmware "$GUESTS/hello.bin"
+expect_error 2 "unknown" run --frobnicate
+expect_error 2 "no boot image" run
+expect_error 1 "too small" run --memory 1M --firmware "$GUESTS/hello.bin"
+"$VMM" --help | grep -q "Usage: vmm run" || { echo "FAIL: --help"; fails=$((fails + 1)); }
+"$VMM" --version | grep -q "^vmm [0-9]" || { echo "FAIL: --version"; fails=$((fails + 1)); }
+
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+	out=$("$VMM" run -q --memory 64M --firmware "$GUESTS/hello.bin" </dev/null)
+	status=$?
+	if [ "$status" -ne 0 ] || [ "$out" != "Hello from a libvmm guest" ]; then
+		echo "FAIL: hello guest: status $status, output '$out'"
+		fails=$((fails + 1))
+	fi
+	"$VMM" run -q --firmware "$GUESTS/exit_code.bin" </dev/null
+	status=$?
+	[ "$status" -eq 42 ] || { echo "FAIL: exit-code guest: status $status"; fails=$((fails + 1)); }
+else
+	expect_error 1 "/dev/kvm" run --firmware "$GUESTS/hello.bin"
+	echo "skipped: guest runs: /dev/kvm is not usable here"
+fi
+
+[ "$fails" -eq 0 ] || exit 1
+exit 0

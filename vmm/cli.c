@@ -1,0 +1,291 @@
+/* `vmm` argument parsing: QEMU/kvmtool-style long options into a config. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vmm/cli.h"
+
+const char cli_usage[] =
+	"Usage: vmm run [OPTIONS]\n"
+	"       vmm --help | --version\n"
+	"\n"
+	"Run a KVM guest: a Linux kernel or a flat 64-bit test binary.\n"
+	"\n"
+	"Boot image (exactly one):\n"
+	"  -k, --kernel FILE        Linux bzImage or vmlinux\n"
+	"  -i, --initrd FILE        initramfs for the kernel\n"
+	"  -p, --cmdline STRING     kernel command line (also --append)\n"
+	"      --firmware FILE      flat binary loaded at 1 MiB, entered in 64-bit mode\n"
+	"      --no-host-decompress let a bzImage decompress itself in the guest\n"
+	"Machine:\n"
+	"  -m, --memory SIZE        guest RAM, K/M/G suffixes (default 256M)\n"
+	"  -c, --cpus N             number of vCPUs (default 1)\n"
+	"      --cpuid-compat MODE  auto|none|emulated: hide features the host cannot run\n"
+	"Virtual PMU:\n"
+	"      --pmu MODE           on|off|force (default on: only where Linux guests can use it)\n"
+	"      --pmu-policy P       lazy|naive (default lazy)\n"
+	"      --pmu-backend B      perf|null (default perf)\n"
+	"      --pmu-model M        host|intel|amd (default host)\n"
+	"      --pmu-counters N     general-purpose counters (default: the model's)\n"
+	"      --pmu-idle-slice T   release idle host events after T (default 10ms)\n"
+	"      --pmu-stats[=FMT]    print PMU statistics at exit: text|json\n"
+	"Other:\n"
+	"  -q, --quiet              print only errors\n"
+	"  -v, --verbose            print debug messages\n"
+	"  -h, --help               this text\n"
+	"  -V, --version            print the version\n"
+	"\n"
+	"Console: the guest's serial port on stdin/stdout; Ctrl-A x quits.\n"
+	"Exit status: 0 when the guest powers off or resets, the guest's code when it\n"
+	"writes one to the test-exit port 0xf4, 1 on errors, 2 on bad arguments.\n";
+
+enum {
+	OPT_FIRMWARE = 256,
+	OPT_NO_HOST_DECOMPRESS,
+	OPT_CPUID_COMPAT,
+	OPT_PMU,
+	OPT_PMU_POLICY,
+	OPT_PMU_BACKEND,
+	OPT_PMU_MODEL,
+	OPT_PMU_COUNTERS,
+	OPT_PMU_IDLE_SLICE,
+	OPT_PMU_STATS,
+};
+
+static const struct option long_opts[] = {
+	{"kernel", required_argument, NULL, 'k'},
+	{"initrd", required_argument, NULL, 'i'},
+	{"cmdline", required_argument, NULL, 'p'},
+	{"append", required_argument, NULL, 'p'},
+	{"params", required_argument, NULL, 'p'},
+	{"firmware", required_argument, NULL, OPT_FIRMWARE},
+	{"no-host-decompress", no_argument, NULL, OPT_NO_HOST_DECOMPRESS},
+	{"memory", required_argument, NULL, 'm'},
+	{"mem", required_argument, NULL, 'm'},
+	{"cpus", required_argument, NULL, 'c'},
+	{"smp", required_argument, NULL, 'c'},
+	{"cpuid-compat", required_argument, NULL, OPT_CPUID_COMPAT},
+	{"pmu", required_argument, NULL, OPT_PMU},
+	{"pmu-policy", required_argument, NULL, OPT_PMU_POLICY},
+	{"pmu-backend", required_argument, NULL, OPT_PMU_BACKEND},
+	{"pmu-model", required_argument, NULL, OPT_PMU_MODEL},
+	{"pmu-counters", required_argument, NULL, OPT_PMU_COUNTERS},
+	{"pmu-idle-slice", required_argument, NULL, OPT_PMU_IDLE_SLICE},
+	{"pmu-stats", optional_argument, NULL, OPT_PMU_STATS},
+	{"quiet", no_argument, NULL, 'q'},
+	{"verbose", no_argument, NULL, 'v'},
+	{"help", no_argument, NULL, 'h'},
+	{"version", no_argument, NULL, 'V'},
+	{NULL, 0, NULL, 0},
+};
+
+/* Index of @s in the NULL-terminated @names, or -1. */
+static int pick(const char *s, const char *const *names)
+{
+	for (int i = 0; names[i] != NULL; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	return -1;
+}
+
+int cli_parse_duration(const char *s, uint64_t *ns)
+{
+	static const struct {
+		const char *suffix;
+		uint64_t mult;
+	} units[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}, {"", 1000000}};
+	char *end;
+	unsigned long long v;
+
+	if (s == NULL || *s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -ERANGE;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(end, units[i].suffix) == 0) {
+			if (v > UINT64_MAX / units[i].mult)
+				return -ERANGE;
+			*ns = v * units[i].mult;
+			return 0;
+		}
+	}
+	return -EINVAL;
+}
+
+static int parse_uint(const char *s, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (*s < '0' || *s > '9')
+		return -EINVAL;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		return -EINVAL;                                                                    \
+	} while (0)
+
+static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, size_t errlen)
+{
+	static const char *const pmu_modes[] = {"on", "off", "force", NULL};
+	static const char *const policies[] = {"lazy", "naive", NULL};
+	static const char *const backends[] = {"perf", "null", NULL};
+	static const char *const models[] = {"host", "intel", "amd", NULL};
+	static const char *const compat[] = {"auto", "none", "emulated", NULL};
+	static const char *const stats[] = {"text", "json", NULL};
+	struct vmm_config *cfg = &o->cfg;
+	int i, ret;
+
+	switch (c) {
+	case 'k':
+		cfg->kernel_path = arg;
+		break;
+	case 'i':
+		cfg->initrd_path = arg;
+		break;
+	case 'p':
+		cfg->cmdline = arg;
+		break;
+	case OPT_FIRMWARE:
+		cfg->firmware_path = arg;
+		break;
+	case OPT_NO_HOST_DECOMPRESS:
+		cfg->host_decompress = false;
+		break;
+	case 'm':
+		ret = vmm_parse_size(arg, &cfg->memory_bytes);
+		if (ret < 0)
+			FAIL("--memory %s: %s", arg,
+			     ret == -ERANGE ? "too large" : "not a size (e.g. 256M, 1G)");
+		if (cfg->memory_bytes == 0)
+			FAIL("--memory %s: must be larger than zero", arg);
+		if (cfg->memory_bytes < (1ULL << 20) && strpbrk(arg, "kKmMgGtT") == NULL)
+			FAIL("--memory %s: give a unit (e.g. 256M); a bare number is bytes", arg);
+		break;
+	case 'c':
+		if (parse_uint(arg, VMM_MAX_CPUS, &cfg->cpus) < 0 || cfg->cpus == 0)
+			FAIL("--cpus %s: not a number from 1 to %d", arg, VMM_MAX_CPUS);
+		break;
+	case OPT_CPUID_COMPAT:
+		if ((i = pick(arg, compat)) < 0)
+			FAIL("--cpuid-compat %s: expected auto, none or emulated", arg);
+		cfg->cpuid_compat = (enum vmm_cpuid_compat)i;
+		break;
+	case OPT_PMU:
+		if ((i = pick(arg, pmu_modes)) < 0)
+			FAIL("--pmu %s: expected on, off or force", arg);
+		cfg->pmu = (enum vmm_pmu_mode)i;
+		break;
+	case OPT_PMU_POLICY:
+		if ((i = pick(arg, policies)) < 0)
+			FAIL("--pmu-policy %s: expected lazy or naive", arg);
+		cfg->pmu_policy = (enum vmm_pmu_policy)i;
+		break;
+	case OPT_PMU_BACKEND:
+		if ((i = pick(arg, backends)) < 0)
+			FAIL("--pmu-backend %s: expected perf or null", arg);
+		cfg->pmu_backend = (enum vmm_pmu_backend)i;
+		break;
+	case OPT_PMU_MODEL:
+		if ((i = pick(arg, models)) < 0)
+			FAIL("--pmu-model %s: expected host, intel or amd", arg);
+		cfg->pmu_model = (enum vmm_pmu_model)i;
+		break;
+	case OPT_PMU_COUNTERS:
+		if (parse_uint(arg, 8, &cfg->pmu_gp_counters) < 0 || cfg->pmu_gp_counters == 0)
+			FAIL("--pmu-counters %s: not a number from 1 to 8", arg);
+		break;
+	case OPT_PMU_IDLE_SLICE:
+		if (cli_parse_duration(arg, &cfg->pmu_idle_slice_ns) < 0 ||
+		    cfg->pmu_idle_slice_ns < 100000 || cfg->pmu_idle_slice_ns > 60000000000ULL)
+			FAIL("--pmu-idle-slice %s: expected a duration from 100us to 60s (e.g. 10ms)",
+			     arg);
+		break;
+	case OPT_PMU_STATS:
+		if (arg == NULL)
+			o->pmu_stats = CLI_STATS_TEXT;
+		else if ((i = pick(arg, stats)) < 0)
+			FAIL("--pmu-stats=%s: expected text or json", arg);
+		else
+			o->pmu_stats = (enum cli_stats)(i + 1);
+		break;
+	case 'q':
+		o->quiet = true;
+		break;
+	case 'v':
+		o->verbose = true;
+		break;
+	case 'h':
+		o->action = CLI_HELP;
+		break;
+	case 'V':
+		o->action = CLI_VERSION;
+		break;
+	default:
+		FAIL("unknown or incomplete option (see vmm --help)");
+	}
+	return 0;
+}
+
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen)
+{
+	int c, first = 1, ret;
+
+	memset(o, 0, sizeof(*o));
+	vmm_config_init(&o->cfg);
+	o->cfg.host_decompress = true;
+	if (argc >= 2 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "help") == 0)) {
+		if (strcmp(argv[1], "help") == 0) {
+			o->action = CLI_HELP;
+			return 0;
+		}
+		first = 2;
+	}
+	/* getopt_long keeps state in libc globals: optind = 0 resets it fully.
+	 * Parsing starts after the command word, which stands in for argv[0]. */
+	optind = 0;
+	opterr = 0;
+	argc -= first - 1;
+	argv += first - 1;
+	while ((c = getopt_long(argc, argv, "k:i:p:m:c:qvhV", long_opts, NULL)) != -1) {
+		if (c == '?' || c == ':') {
+			const char *bad = optind - 1 < argc ? argv[optind - 1] : "?";
+
+			FAIL("%s: unknown option or missing value (see vmm --help)", bad);
+		}
+		ret = cli_parse_opt(c, optarg, o, err, errlen);
+		if (ret < 0)
+			return ret;
+	}
+	if (o->action != CLI_RUN)
+		return 0;
+	if (first == 1 && optind == 1 && argc >= 2)
+		FAIL("%s: unknown command (expected run)", argv[1]);
+	if (optind < argc)
+		FAIL("%s: unexpected argument (see vmm --help)", argv[optind]);
+	if (first == 1)
+		FAIL("nothing to do: try vmm run --firmware FILE, or vmm --help");
+	if (o->cfg.firmware_path == NULL && o->cfg.kernel_path == NULL)
+		FAIL("no boot image: give --kernel FILE or --firmware FILE");
+	if (o->cfg.firmware_path != NULL && o->cfg.kernel_path != NULL)
+		FAIL("--kernel and --firmware are exclusive");
+	if (o->cfg.initrd_path != NULL && o->cfg.kernel_path == NULL)
+		FAIL("--initrd needs --kernel");
+	if (o->quiet)
+		o->cfg.log_level = VMM_LOG_ERROR;
+	if (o->verbose)
+		o->cfg.log_level = VMM_LOG_DEBUG;
+	return 0;
+}

@@ -1,0 +1,40 @@
+/* Command-line parsing of `vmm`, separate from main() so it is unit-tested. */
+#ifndef VMM_CLI_H
+#define VMM_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "libvmm.h"
+
+enum cli_action {
+	CLI_RUN = 0,
+	CLI_HELP,
+	CLI_VERSION,
+};
+
+enum cli_stats {
+	CLI_STATS_NONE = 0,
+	CLI_STATS_TEXT,
+	CLI_STATS_JSON,
+};
+
+struct cli_opts {
+	enum cli_action action;
+	struct vmm_config cfg;
+	enum cli_stats pmu_stats;
+	bool quiet, verbose;
+};
+
+/* Parse argv ("vmm run ..."). Returns 0 with @o filled, or -EINVAL with one
+ * line in @err. Strings in o->cfg point into argv. */
+int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errlen);
+
+/* "10ms", "500us", "2s", "1000000ns"; a bare number is milliseconds. */
+int cli_parse_duration(const char *s, uint64_t *ns);
+
+/* The text of `vmm --help`. */
+extern const char cli_usage[];
+
+#endif

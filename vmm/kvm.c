@@ -1,0 +1,135 @@
+/* /dev/kvm: open with API and capability checks, create the VM with its
+ * in-kernel irqchip and PIT, route MSR exits to userspace. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "vmm/vm.h"
+
+#define KVM_DEVICE "/dev/kvm"
+#define TSS_ADDR 0xfffbd000UL
+#define IDENTITY_MAP_ADDR 0xfffbc000ULL
+
+struct required_cap {
+	int cap;
+	const char *name;
+};
+
+static const struct required_cap required_caps[] = {
+	{KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP"},
+	{KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY"},
+	{KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR"},
+	{KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID"},
+	{KVM_CAP_PIT2, "KVM_CAP_PIT2"},
+	{KVM_CAP_X86_USER_SPACE_MSR, "KVM_CAP_X86_USER_SPACE_MSR"},
+	{KVM_CAP_X86_MSR_FILTER, "KVM_CAP_X86_MSR_FILTER"},
+};
+
+int kvm_open_checked(struct vmm *vm, char *err, size_t errlen)
+{
+	int fd = open(KVM_DEVICE, O_RDWR | O_CLOEXEC);
+	int version;
+
+	if (fd < 0) {
+		int e = errno;
+
+		if (e == ENOENT || e == ENODEV || e == ENXIO)
+			snprintf(err, errlen, "%s: not present (is the kvm module loaded?)",
+				 KVM_DEVICE);
+		else if (e == EACCES || e == EPERM)
+			snprintf(err, errlen,
+				 "%s: permission denied (add your user to the kvm group)",
+				 KVM_DEVICE);
+		else
+			snprintf(err, errlen, "%s: %s", KVM_DEVICE, strerror(e));
+		return -e;
+	}
+	version = ioctl(fd, KVM_GET_API_VERSION, 0);
+	if (version != KVM_API_VERSION) {
+		snprintf(err, errlen, "%s: API version %d, need %d", KVM_DEVICE, version,
+			 KVM_API_VERSION);
+		close(fd);
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < sizeof(required_caps) / sizeof(required_caps[0]); i++) {
+		if (ioctl(fd, KVM_CHECK_EXTENSION, required_caps[i].cap) <= 0) {
+			snprintf(err, errlen, "%s: missing capability %s", KVM_DEVICE,
+				 required_caps[i].name);
+			close(fd);
+			return -ENOTSUP;
+		}
+	}
+	vm->kvm_fd = fd;
+	vm->run_size = ioctl(fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->run_size < (int)sizeof(struct kvm_run)) {
+		snprintf(err, errlen, "%s: bad vCPU mmap size %d", KVM_DEVICE, vm->run_size);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int kvm_setup_vm(struct vmm *vm, char *err, size_t errlen)
+{
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
+	struct kvm_enable_cap msr_cap = {
+		.cap = KVM_CAP_X86_USER_SPACE_MSR,
+		.args = {KVM_MSR_EXIT_REASON_FILTER | KVM_MSR_EXIT_REASON_UNKNOWN},
+	};
+	uint64_t ident = IDENTITY_MAP_ADDR;
+	const char *what;
+
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0) {
+		what = "KVM_CREATE_VM";
+		goto fail;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, TSS_ADDR) < 0) {
+		what = "KVM_SET_TSS_ADDR";
+		goto fail;
+	}
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &ident) < 0) {
+		what = "KVM_SET_IDENTITY_MAP_ADDR";
+		goto fail;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0) {
+		what = "KVM_CREATE_IRQCHIP";
+		goto fail;
+	}
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0) {
+		what = "KVM_CREATE_PIT2";
+		goto fail;
+	}
+	if (ioctl(vm->vm_fd, KVM_ENABLE_CAP, &msr_cap) < 0) {
+		what = "KVM_ENABLE_CAP(X86_USER_SPACE_MSR)";
+		goto fail;
+	}
+	return 0;
+fail:
+	snprintf(err, errlen, "%s: %s", what, strerror(errno));
+	return -errno;
+}
+
+int kvm_set_msr_filter(struct vmm *vm)
+{
+	struct kvm_msr_filter filter;
+	size_t len = msr_router_bitmaps_len(&vm->msr);
+	uint8_t *bitmaps;
+	int ret = 0;
+
+	if (vm->msr.nr == 0)
+		return 0;
+	bitmaps = calloc(1, len);
+	if (bitmaps == NULL)
+		return -ENOMEM;
+	ret = msr_router_build_filter(&vm->msr, &filter, bitmaps, len);
+	/* KVM copies the bitmaps, so they can go right after the ioctl. */
+	if (ret == 0 && ioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, &filter) < 0)
+		ret = -errno;
+	free(bitmaps);
+	return ret;
+}

@@ -1,0 +1,418 @@
+/* The public API: build a VM from a config, run it, stop it, report how it
+ * ended, tear it down. */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#include <linux/kvm.h>
+
+#include "vmm/image.h"
+#include "vmm/pmu_glue.h"
+#include "vmm/vm.h"
+
+#define MIN_MEMORY (2ULL << 20)
+#define MAX_FIRMWARE (64ULL << 20)
+
+const char *vmm_version(void)
+{
+	return LIBVMM_VERSION;
+}
+
+void vmm_config_init(struct vmm_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->memory_bytes = 256ULL << 20;
+	cfg->cpus = 1;
+	cfg->console_out_fd = -1;
+	cfg->log_level = VMM_LOG_INFO;
+	cfg->kick_signal = SIGUSR2;
+}
+
+static void console_tx(void *opaque, uint8_t byte)
+{
+	struct vmm *vm = opaque;
+
+	if (vm->cfg.console_out_fd >= 0) {
+		/* A console that went away must not stop the guest. */
+		ssize_t n = write(vm->cfg.console_out_fd, &byte, 1);
+		(void)n;
+	} else if (vm->cfg.console_sink != NULL) {
+		vm->cfg.console_sink(vm->cfg.console_opaque, &byte, 1);
+	}
+}
+
+static void uart_irq(void *opaque, bool level)
+{
+	struct vmm *vm = opaque;
+	struct kvm_irq_level irq = {.irq = UART_COM1_IRQ, .level = level};
+
+	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
+		vm_log(vm, VMM_LOG_WARN, "KVM_IRQ_LINE %d: %s", UART_COM1_IRQ, strerror(errno));
+}
+
+static void kbd_reset(void *opaque)
+{
+	vm_end(opaque, VMM_EXIT_RESET, 0, "guest reset (i8042)");
+}
+
+static void test_exit(void *opaque, uint32_t code)
+{
+	vm_end(opaque, VMM_EXIT_TEST, (int)code, "guest exited with code %u", code);
+}
+
+static int setup_devices(struct vmm *vm, char *err, size_t errlen)
+{
+	int ret;
+
+	bus_init(&vm->pio);
+	bus_init(&vm->mmio);
+	ret = uart_init(&vm->uart, console_tx, uart_irq, vm);
+	if (ret < 0)
+		goto fail;
+	vm->uart_ready = true;
+	ret = i8042_init(&vm->kbd, kbd_reset, vm);
+	if (ret < 0)
+		goto fail;
+	vm->kbd_ready = true;
+	ret = testdev_init(&vm->testdev, test_exit, vm);
+	if (ret < 0)
+		goto fail;
+	vm->testdev_ready = true;
+	if ((ret = bus_register(&vm->pio, UART_COM1_BASE, 8, &uart_ops, &vm->uart, "com1")) < 0 ||
+	    (ret = bus_register(&vm->pio, I8042_DATA_PORT, 1, &i8042_data_ops, &vm->kbd,
+				"i8042-data")) < 0 ||
+	    (ret = bus_register(&vm->pio, I8042_CMD_PORT, 1, &i8042_cmd_ops, &vm->kbd,
+				"i8042-cmd")) < 0 ||
+	    (ret = bus_register(&vm->pio, TESTDEV_EXIT_PORT, 4, &testdev_exit_ops, &vm->testdev,
+				"test-exit")) < 0 ||
+	    (ret = bus_register(&vm->pio, TESTDEV_SCRATCH_PORT, 4, &testdev_port_ops,
+				&vm->testdev, "test-scratch")) < 0 ||
+	    (ret = bus_register(&vm->mmio, TESTDEV_MMIO_BASE, TESTDEV_MMIO_SIZE, &testdev_mmio_ops,
+				&vm->testdev, "test-mmio")) < 0)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "device setup: %s", strerror(-ret));
+	return ret;
+}
+
+static int setup_cpuid(struct vmm *vm, char *err, size_t errlen)
+{
+	int ret = cpuid_get_supported(vm->kvm_fd, &vm->cpuid);
+	int hidden;
+
+	if (ret < 0) {
+		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
+		return ret;
+	}
+	ret = vm_pmu_patch_cpuid(vm, vm->cpuid);
+	if (ret < 0) {
+		snprintf(err, errlen, "PMU CPUID leaves: %s", strerror(-ret));
+		return ret;
+	}
+	switch (vm->cfg.cpuid_compat) {
+	case VMM_CPUID_COMPAT_NONE:
+		vm->host_kind = HOST_KIND_HARDWARE;
+		break;
+	case VMM_CPUID_COMPAT_EMULATED:
+		vm->host_kind = HOST_KIND_EMULATED;
+		break;
+	default:
+		vm->host_kind = cpuid_detect_host("/sys/module");
+		break;
+	}
+	hidden = cpuid_apply_host_compat(vm->cpuid, vm->host_kind);
+	if (vm->host_kind == HOST_KIND_EMULATED)
+		vm_log(vm, VMM_LOG_INFO,
+		       "host: software-assisted KVM; CPUID hides %d features it cannot emulate "
+		       "(XSAVE, POPCNT, SMAP, ...; --cpuid-compat=none to keep them)",
+		       hidden);
+	return 0;
+}
+
+static int load_image(struct vmm *vm, char *err, size_t errlen)
+{
+	uint8_t *img = NULL;
+	size_t len = 0;
+	int ret;
+
+	ret = image_read("firmware", vm->firmware_path, MAX_FIRMWARE, &img, &len, err, errlen);
+	if (ret < 0)
+		return ret;
+	ret = flat_load(img, len, &vm->ram, vm->nr_vcpus, &vm->plan);
+	free(img);
+	if (ret < 0)
+		snprintf(err, errlen, "firmware %s: %s", vm->firmware_path, vm->plan.err);
+	return ret;
+}
+
+static int copy_str(char **dst, const char *src)
+{
+	*dst = NULL;
+	if (src == NULL)
+		return 0;
+	*dst = strdup(src);
+	return *dst ? 0 : -ENOMEM;
+}
+
+static int check_config(const struct vmm_config *cfg, char *err, size_t errlen)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+	uint64_t host = (pages > 0 && psize > 0) ? (uint64_t)pages * (uint64_t)psize : 0;
+
+	if (cfg->memory_bytes < MIN_MEMORY) {
+		snprintf(err, errlen, "memory size %llu bytes is too small (at least 2 MiB)",
+			 (unsigned long long)cfg->memory_bytes);
+		return -EINVAL;
+	}
+	if (cfg->memory_bytes % 4096) {
+		snprintf(err, errlen, "memory size %llu bytes is not a multiple of 4 KiB",
+			 (unsigned long long)cfg->memory_bytes);
+		return -EINVAL;
+	}
+	if (host && cfg->memory_bytes > host) {
+		snprintf(err, errlen, "memory size %llu MiB exceeds the host's %llu MiB",
+			 (unsigned long long)(cfg->memory_bytes >> 20),
+			 (unsigned long long)(host >> 20));
+		return -E2BIG;
+	}
+	if (cfg->cpus < 1 || cfg->cpus > VMM_MAX_CPUS) {
+		snprintf(err, errlen, "vCPU count %u is out of range (1-%d)", cfg->cpus,
+			 VMM_MAX_CPUS);
+		return -EINVAL;
+	}
+	if ((cfg->firmware_path == NULL) == (cfg->kernel_path == NULL)) {
+		snprintf(err, errlen, "give exactly one boot image: a firmware or a kernel");
+		return -EINVAL;
+	}
+	if (cfg->kernel_path != NULL) {
+		snprintf(err, errlen, "booting a kernel is not supported by this build yet");
+		return -ENOTSUP;
+	}
+	if (cfg->kick_signal <= 0 || cfg->kick_signal >= NSIG || cfg->kick_signal == SIGKILL ||
+	    cfg->kick_signal == SIGSTOP) {
+		snprintf(err, errlen, "kick signal %d is not usable", cfg->kick_signal);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static struct vmm *vm_alloc(const struct vmm_config *cfg)
+{
+	struct vmm *vm = calloc(1, sizeof(*vm));
+
+	if (vm == NULL)
+		return NULL;
+	vm->cfg = *cfg;
+	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
+	for (unsigned int i = 0; i < VMM_MAX_CPUS; i++)
+		vm->vcpu[i].fd = -1;
+	pthread_mutex_init(&vm->exit_lock, NULL);
+	if (copy_str(&vm->firmware_path, cfg->firmware_path) < 0 ||
+	    copy_str(&vm->kernel_path, cfg->kernel_path) < 0 ||
+	    copy_str(&vm->initrd_path, cfg->initrd_path) < 0 ||
+	    copy_str(&vm->cmdline, cfg->cmdline) < 0) {
+		vmm_destroy(vm);
+		return NULL;
+	}
+	vm->cfg.firmware_path = vm->firmware_path;
+	vm->cfg.kernel_path = vm->kernel_path;
+	vm->cfg.initrd_path = vm->initrd_path;
+	vm->cfg.cmdline = vm->cmdline;
+	return vm;
+}
+
+int vmm_create(const struct vmm_config *cfg, struct vmm **out, char *err, size_t errlen)
+{
+	char scratch[256];
+	struct vmm *vm;
+	int ret;
+
+	if (err == NULL || errlen == 0) {
+		err = scratch;
+		errlen = sizeof(scratch);
+	}
+	err[0] = '\0';
+	*out = NULL;
+	ret = check_config(cfg, err, errlen);
+	if (ret < 0)
+		return ret;
+	vm = vm_alloc(cfg);
+	if (vm == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return -ENOMEM;
+	}
+	vm->nr_vcpus = cfg->cpus;
+	vm->event_fd = eventfd(0, EFD_CLOEXEC);
+	if (vm->event_fd < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		goto fail;
+	}
+	/* A missing image is the likelier mistake: say so before KVM's state. */
+	if (access(vm->firmware_path, R_OK) < 0) {
+		ret = -errno;
+		snprintf(err, errlen, "firmware %s: %s", vm->firmware_path, strerror(errno));
+		goto fail;
+	}
+	if ((ret = kvm_open_checked(vm, err, errlen)) < 0 ||
+	    (ret = kvm_setup_vm(vm, err, errlen)) < 0 ||
+	    (ret = memory_setup(vm, err, errlen)) < 0 ||
+	    (ret = setup_devices(vm, err, errlen)) < 0)
+		goto fail;
+	ret = msr_router_init(&vm->msr);
+	if (ret < 0)
+		goto fail;
+	vm->msr_ready = true;
+	if ((ret = vm_pmu_setup(vm, err, errlen)) < 0 || (ret = setup_cpuid(vm, err, errlen)) < 0)
+		goto fail;
+	ret = kvm_set_msr_filter(vm);
+	if (ret < 0) {
+		snprintf(err, errlen, "KVM_X86_SET_MSR_FILTER: %s", strerror(-ret));
+		goto fail;
+	}
+	ret = load_image(vm, err, errlen);
+	if (ret < 0)
+		goto fail;
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		ret = vcpu_create(vm, i);
+		if (ret < 0) {
+			snprintf(err, errlen, "vCPU %u: %s", i, strerror(-ret));
+			goto fail;
+		}
+	}
+	ret = vcpu_setup_boot_regs(&vm->vcpu[0], &vm->plan.regs);
+	if (ret < 0) {
+		snprintf(err, errlen, "vCPU 0 registers: %s", strerror(-ret));
+		goto fail;
+	}
+	*out = vm;
+	return 0;
+fail:
+	vmm_destroy(vm);
+	return ret;
+}
+
+static void kick_live_vcpus(struct vmm *vm)
+{
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpu[i];
+
+		if (v->thread_started && atomic_load(&v->alive))
+			pthread_kill(v->thread, vm->cfg.kick_signal);
+	}
+}
+
+int vmm_run(struct vmm *vm)
+{
+	sigset_t kick, old;
+	uint64_t count;
+	bool kicked = false;
+
+	if (atomic_exchange(&vm->has_run, true))
+		return -EBUSY;
+	/* Threads inherit the mask: they start with the kick signal blocked. */
+	sigemptyset(&kick);
+	sigaddset(&kick, vm->cfg.kick_signal);
+	pthread_sigmask(SIG_BLOCK, &kick, &old);
+	atomic_store(&vm->live_vcpus, (int)vm->nr_vcpus);
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpu[i];
+		int ret;
+
+		atomic_store(&v->alive, true);
+		ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (ret != 0) {
+			atomic_store(&v->alive, false);
+			atomic_fetch_sub(&vm->live_vcpus, 1);
+			vm_end(vm, VMM_EXIT_ERROR, -ret, "vCPU %u: thread: %s", i, strerror(ret));
+			continue;
+		}
+		v->thread_started = true;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+
+	/* Only this thread kicks and joins vCPU threads, so a kick never
+	 * targets a thread that is already joined. One kick per thread is
+	 * enough: it stays pending until the thread leaves KVM_RUN, and the
+	 * thread checks vm->ending after consuming it. */
+	while (atomic_load(&vm->live_vcpus) > 0) {
+		if (atomic_load(&vm->stop_requested) && !atomic_load(&vm->ending))
+			vm_end(vm, VMM_EXIT_STOPPED, 0, "stopped by the host");
+		if (atomic_load(&vm->ending) && !kicked) {
+			kick_live_vcpus(vm);
+			kicked = true;
+		}
+		if (atomic_load(&vm->live_vcpus) == 0)
+			break;
+		if (read(vm->event_fd, &count, sizeof(count)) < 0 && errno != EINTR)
+			break;
+	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (vm->vcpu[i].thread_started) {
+			pthread_join(vm->vcpu[i].thread, NULL);
+			vm->vcpu[i].thread_started = false;
+		}
+	}
+	return 0;
+}
+
+void vmm_stop(struct vmm *vm)
+{
+	atomic_store(&vm->stop_requested, true);
+	vm_wake(vm);
+}
+
+int vmm_console_input(struct vmm *vm, const void *buf, size_t len)
+{
+	if (!vm->uart_ready)
+		return -ENODEV;
+	return (int)uart_receive(&vm->uart, buf, len > INT32_MAX ? INT32_MAX : len);
+}
+
+int vmm_get_exit(const struct vmm *vm, struct vmm_exit *ex)
+{
+	struct vmm *m = (struct vmm *)vm; /* the lock is not part of the value */
+
+	pthread_mutex_lock(&m->exit_lock);
+	*ex = vm->exit;
+	pthread_mutex_unlock(&m->exit_lock);
+	return 0;
+}
+
+void vmm_destroy(struct vmm *vm)
+{
+	if (vm == NULL)
+		return;
+	for (unsigned int i = 0; i < VMM_MAX_CPUS; i++)
+		if (vm->vcpu[i].vm != NULL)
+			vcpu_destroy(&vm->vcpu[i]);
+	vm_pmu_destroy(vm);
+	memory_teardown(vm);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	if (vm->event_fd >= 0)
+		close(vm->event_fd);
+	if (vm->uart_ready)
+		uart_destroy(&vm->uart);
+	if (vm->kbd_ready)
+		i8042_destroy(&vm->kbd);
+	if (vm->testdev_ready)
+		testdev_destroy(&vm->testdev);
+	if (vm->msr_ready)
+		msr_router_destroy(&vm->msr);
+	free(vm->cpuid);
+	free(vm->firmware_path);
+	free(vm->kernel_path);
+	free(vm->initrd_path);
+	free(vm->cmdline);
+	pthread_mutex_destroy(&vm->exit_lock);
+	free(vm);
+}
