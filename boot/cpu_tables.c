@@ -1,5 +1,6 @@
 /* The CPU tables every boot path needs before its first instruction: a flat
- * GDT and identity-mapped page tables for the first 4 GiB. */
+ * GDT and identity-mapped page tables for the first 4 GiB, and the common
+ * long-mode registers that go with them. */
 #include <errno.h>
 #include <string.h>
 
@@ -58,5 +59,22 @@ int boot_write_identity_map(const struct guest_ram *ram, uint64_t *cr3)
 		}
 	}
 	*cr3 = LAYOUT_PML4;
+	return 0;
+}
+
+/* Prepare the long-mode CPU state shared by every 64-bit entry. */
+int boot_setup_long_mode(const struct guest_ram *ram, struct boot_plan *plan)
+{
+	int err = boot_write_gdt(ram);
+
+	if (!err)
+		err = boot_write_identity_map(ram, &plan->regs.cr3);
+	if (err)
+		return boot_fail(
+		    plan, err,
+		    "guest RAM (%llu KiB) too small for the GDT and page tables below 64 KiB",
+		    (unsigned long long)(ram->total / KiB));
+	plan->regs.mode = BOOT_MODE_LONG64;
+	plan->regs.rflags = 0x2; /* bit 1 is reserved-as-one; IF stays clear */
 	return 0;
 }

@@ -5,23 +5,6 @@
 
 #include "boot/internal.h"
 
-/* Prepare the long-mode CPU state shared by every 64-bit entry. */
-int boot_setup_long_mode(const struct guest_ram *ram, struct boot_plan *plan)
-{
-	int err = boot_write_gdt(ram);
-
-	if (!err)
-		err = boot_write_identity_map(ram, &plan->regs.cr3);
-	if (err)
-		return boot_fail(
-		    plan, err,
-		    "guest RAM (%llu KiB) too small for the GDT and page tables below 64 KiB",
-		    (unsigned long long)(ram->total / KiB));
-	plan->regs.mode = BOOT_MODE_LONG64;
-	plan->regs.rflags = 0x2; /* bit 1 is reserved-as-one; IF stays clear */
-	return 0;
-}
-
 int flat_load(const uint8_t *img, size_t len, const struct guest_ram *ram, unsigned int nr_cpus,
 	      struct boot_plan *plan)
 {

@@ -18,7 +18,7 @@ enum boot_cpu_mode {
  * GDT that boot_write_gdt() puts at LAYOUT_GDT. */
 struct boot_regs {
 	enum boot_cpu_mode mode;
-	uint64_t rip, rsp, rsi, rdi, rbx, rbp;
+	uint64_t rip, rsp, rsi, rdi, rdx, rbx, rbp;
 	uint64_t cr3; /* LONG64 only: root of the page tables in guest RAM */
 	uint64_t rflags;
 };
@@ -48,6 +48,7 @@ int boot_write_identity_map(const struct guest_ram *ram, uint64_t *cr3);
 /* Raw guest (--firmware): copy @len bytes to LAYOUT_FIRMWARE and prepare
  * 64-bit long mode. Register contract (documented in README):
  *   RIP = LAYOUT_FIRMWARE, RSP = LAYOUT_STACK_TOP, RDI = RAM size in bytes,
+ *   RDX = address of the argument string (--cmdline, NUL-terminated) or 0,
  *   RSI = number of vCPUs, interrupts off, paging with the first 4 GiB
  *   identity-mapped, flat segments. */
 int flat_load(const uint8_t *img, size_t len, const struct guest_ram *ram,

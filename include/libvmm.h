@@ -157,6 +157,11 @@ struct vmm_pmu_stats {
 	uint64_t idle_releases;		/* events closed after an idle slice */
 	uint64_t fds_open, fds_peak;	/* host fds held now / at most */
 	uint64_t exits;			/* all KVM exits of the VM */
+	uint64_t pmis;			/* PMIs delivered to the guest */
+	uint64_t overflows;		/* host overflows folded into counters */
+	uint64_t descheduled;		/* host events found descheduled */
+	uint32_t guest_tsc_khz;		/* to turn guest RDTSC deltas into time */
+	bool exposed;			/* the guest was shown a PMU */
 };
 
 /* Fill @cfg with defaults. */

@@ -9,6 +9,7 @@
 #include <unistd.h>
 #include <linux/kvm.h>
 
+#include "boot/mptable.h"
 #include "vmm/vm.h"
 
 #define KVM_DEVICE "/dev/kvm"
@@ -131,5 +132,45 @@ int kvm_set_msr_filter(struct vmm *vm)
 	if (ret == 0 && ioctl(vm->vm_fd, KVM_X86_SET_MSR_FILTER, &filter) < 0)
 		ret = -errno;
 	free(bitmaps);
+	return ret;
+}
+
+/* Route GSIs as a PC does: ISA IRQs to the 8259 pair, and to the IO-APIC
+ * with IRQ0 (the PIT) on pin MPTABLE_IRQ0_PIN, matching the MP table the
+ * loader wrote. KVM's default sends GSI 0 to pin 0, which makes Linux
+ * fall back through slow timer checks. */
+int kvm_setup_irq_routing(struct vmm *vm)
+{
+	enum { IOAPIC_PINS = 24, MAX_ROUTES = 16 + IOAPIC_PINS };
+	struct kvm_irq_routing *r;
+	unsigned int n = 0;
+	int ret = 0;
+
+	r = calloc(1, sizeof(*r) + MAX_ROUTES * sizeof(r->entries[0]));
+	if (r == NULL)
+		return -ENOMEM;
+	for (unsigned int gsi = 0; gsi < 16; gsi++) {
+		if (gsi == 2)
+			continue; /* the cascade */
+		r->entries[n].gsi = gsi;
+		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r->entries[n].u.irqchip.irqchip = gsi < 8 ? KVM_IRQCHIP_PIC_MASTER
+							  : KVM_IRQCHIP_PIC_SLAVE;
+		r->entries[n].u.irqchip.pin = gsi % 8;
+		n++;
+	}
+	for (unsigned int gsi = 0; gsi < IOAPIC_PINS; gsi++) {
+		if (gsi == MPTABLE_IRQ0_PIN)
+			continue; /* taken by IRQ0 */
+		r->entries[n].gsi = gsi;
+		r->entries[n].type = KVM_IRQ_ROUTING_IRQCHIP;
+		r->entries[n].u.irqchip.irqchip = KVM_IRQCHIP_IOAPIC;
+		r->entries[n].u.irqchip.pin = gsi == 0 ? MPTABLE_IRQ0_PIN : gsi;
+		n++;
+	}
+	r->nr = n;
+	if (ioctl(vm->vm_fd, KVM_SET_GSI_ROUTING, r) < 0)
+		ret = -errno;
+	free(r);
 	return ret;
 }

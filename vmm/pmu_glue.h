@@ -4,6 +4,7 @@
 #ifndef VMM_PMU_GLUE_H
 #define VMM_PMU_GLUE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct vmm;
@@ -17,8 +18,9 @@ int vm_pmu_patch_cpuid(struct vmm *vm, struct kvm_cpuid2 *cpuid);
 /* On the vCPU thread, before its first KVM_RUN / after its last. */
 int vm_pmu_vcpu_start(struct vcpu *vcpu);
 void vm_pmu_vcpu_stop(struct vcpu *vcpu);
-/* On the vCPU thread after every exit and every kick. */
-void vm_pmu_vcpu_tick(struct vcpu *vcpu);
+/* On the vCPU thread after every exit (@signalled false) and after every
+ * signal that interrupted KVM_RUN (@signalled true). */
+void vm_pmu_vcpu_tick(struct vcpu *vcpu, bool signalled);
 void vm_pmu_destroy(struct vmm *vm);
 
 #endif

@@ -109,6 +109,7 @@ int vcpu_setup_boot_regs(struct vcpu *v, const struct boot_regs *b)
 	regs.rsp = b->rsp;
 	regs.rsi = b->rsi;
 	regs.rdi = b->rdi;
+	regs.rdx = b->rdx;
 	regs.rbx = b->rbx;
 	regs.rbp = b->rbp;
 	regs.rflags = b->rflags | 0x2; /* bit 1 is always set */
@@ -305,7 +306,7 @@ static void vcpu_loop(struct vcpu *v)
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				vcpu_consume_kicks(v);
-				vm_pmu_vcpu_tick(v);
+				vm_pmu_vcpu_tick(v, true);
 				continue;
 			}
 			vm_end(vm, VMM_EXIT_ERROR, -errno, "vCPU %u: KVM_RUN: %s", v->id,
@@ -314,7 +315,7 @@ static void vcpu_loop(struct vcpu *v)
 		}
 		v->exits++;
 		vcpu_dispatch(v);
-		vm_pmu_vcpu_tick(v);
+		vm_pmu_vcpu_tick(v, false);
 	}
 }
 

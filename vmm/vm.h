@@ -11,6 +11,7 @@
 #include "boot/plan.h"
 #include "devices/bus.h"
 #include "devices/i8042.h"
+#include "devices/poweroff.h"
 #include "devices/testdev.h"
 #include "devices/uart.h"
 #include "vmm/cpuid.h"
@@ -49,6 +50,7 @@ struct vmm {
 	struct uart uart;
 	struct i8042 kbd;
 	struct testdev testdev;
+	struct poweroff poweroff;
 	bool uart_ready, kbd_ready, testdev_ready, msr_ready;
 
 	struct kvm_cpuid2 *cpuid;
@@ -93,5 +95,6 @@ void memory_teardown(struct vmm *vm);
 int kvm_open_checked(struct vmm *vm, char *err, size_t errlen);
 int kvm_setup_vm(struct vmm *vm, char *err, size_t errlen);
 int kvm_set_msr_filter(struct vmm *vm);
+int kvm_setup_irq_routing(struct vmm *vm);
 
 #endif
