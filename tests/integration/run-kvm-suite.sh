@@ -1,0 +1,31 @@
+#!/bin/sh
+# Runs the KVM integration tests of a build directory without meson (inside
+# the KVM-in-TCG rig there is no Python): each test program in turn, then
+# one summary line "kvm: N passed, N failed".
+# Usage: run-kvm-suite.sh BUILD_DIR
+set -u
+BUILD=$1
+export LIBVMM_GUEST_DIR="$BUILD/tests/guests"
+SRC=$(dirname "$0")
+passed=0
+failed=0
+
+run() {
+	name=$1
+	shift
+	echo "== kvm test: $name"
+	if "$@"; then
+		passed=$((passed + 1))
+	else
+		echo "== kvm test FAILED: $name"
+		failed=$((failed + 1))
+	fi
+}
+
+run guests "$BUILD/tests/integration/test-guests"
+run cli sh "$SRC/cli_test.sh" "$BUILD/vmm/vmm" "$BUILD/tests/guests"
+for t in "$BUILD"/tests/integration/test-pmu; do
+	[ -x "$t" ] && run pmu "$t"
+done
+echo "kvm: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
