@@ -21,12 +21,25 @@ struct cli {
 	int signal_fd;
 	int stop_signal;  /* signal that stopped the VM, or 0 */
 	bool user_quit;	  /* Ctrl-A x */
+	/* Start-up lines are held until vmm_create() succeeds, so a failure
+	 * prints exactly one line. */
+	bool holding;
+	char held[1024];
+	size_t held_len;
 };
 
 static void log_line(void *opaque, enum vmm_log_level level, const char *msg)
 {
 	struct cli *cli = opaque;
 
+	if (cli->holding && level > VMM_LOG_WARN) {
+		int n = snprintf(cli->held + cli->held_len, sizeof(cli->held) - cli->held_len,
+				 "vmm: %s\n", msg);
+
+		if (n > 0 && (size_t)n < sizeof(cli->held) - cli->held_len)
+			cli->held_len += (size_t)n;
+		return;
+	}
 	/* In raw mode the terminal no longer turns \n into \r\n. */
 	fprintf(stderr, "vmm: %s%s%s", level == VMM_LOG_WARN ? "warning: " : "", msg,
 		cli->term.raw ? "\r\n" : "\n");
@@ -137,11 +150,14 @@ static int run(struct cli_opts *o)
 	o->cfg.console_out_fd = STDOUT_FILENO;
 	o->cfg.log = log_line;
 	o->cfg.log_opaque = &cli;
+	cli.holding = true;
 	ret = vmm_create(&o->cfg, &cli.vm, err, sizeof(err));
+	cli.holding = false;
 	if (ret < 0) {
 		fprintf(stderr, "vmm: %s\n", err);
 		return 1;
 	}
+	fputs(cli.held, stderr);
 	/* SIGINT/SIGTERM arrive through a signalfd, so no global state. */
 	sigemptyset(&stop_set);
 	sigaddset(&stop_set, SIGINT);

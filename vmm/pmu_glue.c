@@ -33,6 +33,7 @@ struct vm_pmu {
 	timer_t timer[VMM_MAX_CPUS];
 	bool timer_ready[VMM_MAX_CPUS];
 	bool pmi_held[VMM_MAX_CPUS]; /* PMI waiting for LVTPC to be unmasked */
+	bool shadow_warned;
 	struct pmu_stats final[VMM_MAX_CPUS];
 };
 
@@ -80,22 +81,60 @@ static void pmu_log(void *opaque, int level, const char *msg)
 	       "pmu: %s", msg);
 }
 
+/* Where KVM has a PMU of its own, it serves the guest's RDPMC: keep it idle
+ * (guest EVENTSEL writes never reach it) and copy the vPMC values into its
+ * counters, so RDPMC returns what RDMSR would have at the last sync. The
+ * staleness is bounded by one idle slice (the timer kick syncs too). */
+static void vcpu_sync_shadow(struct vmm *vm, unsigned int vcpu)
+{
+	enum { MAX_SHADOW = 16 };
+	struct pmu_msr_value vals[MAX_SHADOW];
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e[MAX_SHADOW];
+	} m;
+	int n;
+
+	if (!vm->pmu->kvm_has_pmu)
+		return;
+	n = vpmu_shadow_values(vm->pmu->vpmu[vcpu], vals, MAX_SHADOW);
+	if (n <= 0)
+		return;
+	memset(&m, 0, sizeof(m));
+	m.hdr.nmsrs = (uint32_t)n;
+	for (int i = 0; i < n; i++) {
+		m.e[i].index = vals[i].msr;
+		m.e[i].data = vals[i].value;
+	}
+	if (ioctl(vm->vcpu[vcpu].fd, KVM_SET_MSRS, &m) != n && !vm->pmu->shadow_warned) {
+		vm->pmu->shadow_warned = true;
+		vm_log(vm, VMM_LOG_WARN, "pmu: KVM refused the RDPMC shadow values; guest RDPMC "
+					 "may read stale counts");
+	}
+}
+
 static int pmu_msr_read(void *opaque, unsigned int vcpu, uint32_t msr, uint64_t *val)
 {
 	struct vmm *vm = opaque;
+	int ret;
 
 	if (vm->pmu->vpmu[vcpu] == NULL)
 		return -EINVAL;
-	return vpmu_rdmsr(vm->pmu->vpmu[vcpu], msr, val);
+	ret = vpmu_rdmsr(vm->pmu->vpmu[vcpu], msr, val);
+	vcpu_sync_shadow(vm, vcpu);
+	return ret;
 }
 
 static int pmu_msr_write(void *opaque, unsigned int vcpu, uint32_t msr, uint64_t val)
 {
 	struct vmm *vm = opaque;
+	int ret;
 
 	if (vm->pmu->vpmu[vcpu] == NULL)
 		return -EINVAL;
-	return vpmu_wrmsr(vm->pmu->vpmu[vcpu], msr, val);
+	ret = vpmu_wrmsr(vm->pmu->vpmu[vcpu], msr, val);
+	vcpu_sync_shadow(vm, vcpu);
+	return ret;
 }
 
 static const struct msr_owner_ops pmu_msr_ops = {
@@ -357,6 +396,8 @@ void vm_pmu_vcpu_tick(struct vcpu *v, bool signalled)
 		vcpu_deliver_pmi(v);
 	else if (p->pmi_held[v->id])
 		vcpu_deliver_pmi(v);
+	if (signalled)
+		vcpu_sync_shadow(v->vm, v->id);
 }
 
 void vm_pmu_destroy(struct vmm *vm)

@@ -43,6 +43,8 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	"$VMM" run -q --firmware "$GUESTS/exit_code.bin" </dev/null
 	status=$?
 	[ "$status" -eq 42 ] || { echo "FAIL: exit-code guest: status $status"; fails=$((fails + 1)); }
+	expect_error 1 "bzImage" run --kernel "$GUESTS/hello.bin"
+	expect_error 1 "initrd /nonexistent" run --kernel "$GUESTS/hello.bin" --initrd /nonexistent
 else
 	expect_error 1 "/dev/kvm" run --firmware "$GUESTS/hello.bin"
 	echo "skipped: guest runs: /dev/kvm is not usable here"

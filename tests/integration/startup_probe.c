@@ -1,0 +1,67 @@
+/* Measures `vmm` start-up: the time from exec to the guest's first serial
+ * byte on vmm's stdout, the total run time, and vmm's peak RSS (wait4).
+ * Usage: startup-probe VMM ARGS...   (prints one line of figures) */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static double now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+int main(int argc, char **argv)
+{
+	double start, first = -1, end;
+	struct rusage ru;
+	int pipefd[2], status;
+	char buf[4096];
+	size_t total = 0;
+	pid_t pid;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: %s VMM ARGS...\n", argv[0]);
+		return 2;
+	}
+	if (pipe(pipefd) < 0)
+		return perror("pipe"), 1;
+	start = now_ms();
+	pid = fork();
+	if (pid < 0)
+		return perror("fork"), 1;
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		close(pipefd[0]);
+		close(pipefd[1]);
+		execv(argv[1], argv + 1);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	for (;;) {
+		ssize_t n = read(pipefd[0], buf, sizeof(buf));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		if (first < 0)
+			first = now_ms();
+		total += (size_t)n;
+	}
+	if (wait4(pid, &status, 0, &ru) < 0)
+		return perror("wait4"), 1;
+	end = now_ms();
+	printf("startup: first serial byte %.2f ms, total %.2f ms, %zu bytes, peak RSS %ld KiB, "
+	       "status %d\n",
+	       first < 0 ? -1.0 : first - start, end - start, total, ru.ru_maxrss,
+	       WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	return 0;
+}
