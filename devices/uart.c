@@ -137,7 +137,8 @@ static uint8_t uart_read_locked(struct uart *u, unsigned int offset)
 	}
 }
 
-static void uart_write_locked(struct uart *u, unsigned int offset, uint8_t val)
+/* Returns true when @val is to be transmitted (after the lock is dropped). */
+static bool uart_write_locked(struct uart *u, unsigned int offset, uint8_t val)
 {
 	bool dlab = u->lcr & LCR_DLAB;
 
@@ -145,40 +146,40 @@ static void uart_write_locked(struct uart *u, unsigned int offset, uint8_t val)
 	case REG_RBR_THR:
 		if (dlab) {
 			u->dll = val;
-			return;
+			return false;
 		}
-		if (u->mcr & MCR_LOOP)
-			uart_rx_push(u, val);
-		else if (u->tx)
-			u->tx(u->opaque, val);
 		u->thre_pending = true;
-		return;
+		if (u->mcr & MCR_LOOP) {
+			uart_rx_push(u, val);
+			return false;
+		}
+		return true;
 	case REG_IER:
 		if (dlab) {
 			u->dlm = val;
-			return;
+			return false;
 		}
 		if (!(u->ier & IER_THRE) && (val & IER_THRE))
 			u->thre_pending = true;
 		u->ier = val & 0x0f;
-		return;
+		return false;
 	case REG_IIR_FCR:
 		if (val & FCR_CLEAR_RX)
 			u->rx_len = 0;
 		u->fcr = val & 0xc9; /* keep enable, DMA mode and trigger level */
-		return;
+		return false;
 	case REG_LCR:
 		u->lcr = val;
-		return;
+		return false;
 	case REG_MCR:
 		u->mcr = val & 0x1f;
-		return;
+		return false;
 	case REG_LSR:
 	case REG_MSR:
-		return; /* read-only (factory test writes are ignored) */
+		return false; /* read-only (factory test writes are ignored) */
 	default:
 		u->scr = val;
-		return;
+		return false;
 	}
 }
 
@@ -195,10 +196,15 @@ uint8_t uart_read_reg(struct uart *u, unsigned int offset)
 
 void uart_write_reg(struct uart *u, unsigned int offset, uint8_t val)
 {
+	bool transmit;
+
 	pthread_mutex_lock(&u->lock);
-	uart_write_locked(u, offset & 7, val);
+	transmit = uart_write_locked(u, offset & 7, val);
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
+	/* Outside the lock: the console sink may feed input back right away. */
+	if (transmit && u->tx)
+		u->tx(u->opaque, val);
 }
 
 /* Wider accesses touch consecutive registers, as byte lanes on the ISA bus. */

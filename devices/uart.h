@@ -22,7 +22,8 @@ struct uart {
 	bool irq_level;
 	uint8_t rx[UART_RX_RING];
 	size_t rx_head, rx_len;
-	/* Guest TX bytes, and the interrupt line; both called with the lock held. */
+	/* Guest TX bytes (called without the lock, so it may call
+	 * uart_receive), and the interrupt line (called with the lock held). */
 	void (*tx)(void *opaque, uint8_t byte);
 	void (*set_irq)(void *opaque, bool level);
 	void *opaque;

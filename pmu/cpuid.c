@@ -93,6 +93,11 @@ static int patch_amd(const struct pmu_config *cfg,
 	unsigned int nr_gp = cfg->nr_gp ? cfg->nr_gp : PMU_AMD_NR_CORE;
 	struct pmu_cpuid_entry *leaf;
 
+	/* On an Intel host the host's architectural PMU leaf must not show
+	 * through: guests look for it first. */
+	leaf = find_leaf(e, n, 0xa, 0);
+	if (leaf)
+		leaf->eax = leaf->ebx = leaf->ecx = leaf->edx = 0;
 	leaf = get_leaf(e, &n, max, 0x80000001, 0);
 	if (!leaf)
 		return -ENOSPC;

@@ -120,6 +120,9 @@ static int pmu_msr_read(void *opaque, unsigned int vcpu, uint32_t msr, uint64_t 
 
 	if (vm->pmu->vpmu[vcpu] == NULL)
 		return -EINVAL;
+	/* Stamp the access with the time now, not the last exit's: a counter
+	 * disabled right after a long stretch without exits is not idle. */
+	vpmu_tick(vm->pmu->vpmu[vcpu], now_ns());
 	ret = vpmu_rdmsr(vm->pmu->vpmu[vcpu], msr, val);
 	vcpu_sync_shadow(vm, vcpu);
 	return ret;
@@ -132,6 +135,7 @@ static int pmu_msr_write(void *opaque, unsigned int vcpu, uint32_t msr, uint64_t
 
 	if (vm->pmu->vpmu[vcpu] == NULL)
 		return -EINVAL;
+	vpmu_tick(vm->pmu->vpmu[vcpu], now_ns());
 	ret = vpmu_wrmsr(vm->pmu->vpmu[vcpu], msr, val);
 	vcpu_sync_shadow(vm, vcpu);
 	return ret;
@@ -365,6 +369,16 @@ static void vcpu_deliver_pmi(struct vcpu *v)
 		return;
 	}
 	p->pmi_held[v->id] = false;
+	/* Mask first: setting the LAPIC after an MSI would erase its IRR bit.
+	 * KVM offers no narrower write than the whole LAPIC page, so an IPI
+	 * landing between GET and SET could be lost; the window is two
+	 * back-to-back ioctls on this vCPU's own thread. */
+	if (p->cfg.model == PMU_MODEL_INTEL) {
+		uint32_t masked = lvt | LVT_MASKED;
+
+		memcpy(&lapic.regs[APIC_LVTPC], &masked, sizeof(masked));
+		ioctl(v->fd, KVM_SET_LAPIC, &lapic);
+	}
 	if ((lvt & LVT_DELIVERY_MASK) == LVT_DELIVERY_NMI) {
 		ioctl(v->fd, KVM_NMI);
 	} else {
@@ -374,11 +388,6 @@ static void vcpu_deliver_pmi(struct vcpu *v)
 		};
 
 		ioctl(v->vm->vm_fd, KVM_SIGNAL_MSI, &msi);
-	}
-	if (p->cfg.model == PMU_MODEL_INTEL) {
-		lvt |= LVT_MASKED;
-		memcpy(&lapic.regs[APIC_LVTPC], &lvt, sizeof(lvt));
-		ioctl(v->fd, KVM_SET_LAPIC, &lapic);
 	}
 }
 

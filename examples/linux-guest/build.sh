@@ -31,16 +31,18 @@ DEPS=(linux-source-6.1 busybox-static build-essential bc bison flex libelf-dev
 # - panic=-1: a panic reboots at once (the VMM ends the VM) instead of hanging.
 # - reboot=k: reboot through the i8042 reset line (libvmm emulates it).
 # - libvmm.poweroff_port=0x505: `poweroff` writes to port 0x505 (patch 0001).
-# - tsc=reliable no_timer_check io_delay=none mitigations=off nokaslr: skip
-#   the clocksource watchdog, the IO-APIC timer check, port-0x80 delays and
-#   mitigation set-up (each costs VM exits or emulated code).
+# - tsc=reliable no_timer_check io_delay=none mitigations=off: skip the
+#   clocksource watchdog, the IO-APIC timer check, port-0x80 delays and
+#   mitigation set-up (each costs VM exits or emulated code). No `nokaslr`:
+#   the kernel has no KASLR (RANDOMIZE_BASE=n), it would only be handed to
+#   /init as an unknown parameter.
 # - clearcpuid=...: workaround for the nested hosts in ../../shared/DESIGN.md
 #   ("A Linux guest on these nested hosts"): their emulator cannot execute
 #   XRSTOR(S)/POPCNT/CLAC in guest kernel mode. Harmless elsewhere (a few
 #   unused CPU features); drop it once the hosts are fixed.
 CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 reboot=k"
 CMDLINE+=" libvmm.poweroff_port=0x505 tsc=reliable no_timer_check io_delay=none"
-CMDLINE+=" mitigations=off nokaslr"
+CMDLINE+=" mitigations=off"
 CMDLINE+=" clearcpuid=xsave,popcnt,smap,rdrand,rdseed,rdpid,fsgsbase,rdtscp,pcid,invpcid,3dnowprefetch"
 
 # Fixed build identity so that the same inputs give the same images.

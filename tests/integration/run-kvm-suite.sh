@@ -24,8 +24,12 @@ run() {
 
 run guests "$BUILD/tests/integration/test-guests"
 run cli sh "$SRC/cli_test.sh" "$BUILD/vmm/vmm" "$BUILD/tests/guests"
-for t in "$BUILD"/tests/integration/test-pmu; do
-	[ -x "$t" ] && run pmu "$t"
-done
+run pmu "$BUILD/tests/integration/test-pmu"
+# The Linux guest boots need the images of examples/linux-guest/build.sh.
+if [ -n "${LIBVMM_LINUX_DIR:-}" ]; then
+	run linux "$BUILD/tests/integration/test-linux"
+else
+	echo "== kvm test skipped: linux (LIBVMM_LINUX_DIR is not set)"
+fi
 echo "kvm: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

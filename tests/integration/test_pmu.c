@@ -1,0 +1,409 @@
+/* Integration tests of the virtual PMU: the C test guests (tests/guests/
+ * pmu_*.c, bench.c) under real KVM with the perf backend, for both policies
+ * and both register models, checked against the VM's PMU statistics.
+ * Issue 4 acceptance: counting, 10000 toggles (lazy 1 open, naive ~10000),
+ * MSR fuzzing (no crash, #GP, fds <= vPMCs). Issue 5: PMI rate and no
+ * recreations for period reloads under lazy; --pmu on hides the PMU where
+ * KVM has none. Issue 6: the bench guest's output line. Each test skips,
+ * saying why, when /dev/kvm is unusable. */
+#include <inttypes.h>
+#include <time.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "kvm_check.h"
+
+/* Exit codes shared with the guests (tests/guests/pmu_*.c). */
+#define GUEST_NO_PMU 10
+
+/* vPMCs per model: Intel 4 GP + 3 fixed, AMD 6 (PerfCtrExtCore). */
+#define INTEL_VPMCS 7
+#define AMD_VPMCS 6
+
+struct run {
+	struct console_capture cap;
+	struct vmm_exit ex;
+	struct vmm_pmu_stats st;
+	double wall_ms; /* vmm_run() */
+};
+
+static const char *model_name(enum vmm_pmu_model m)
+{
+	return m == VMM_PMU_MODEL_AMD ? "amd" : "intel";
+}
+
+static const char *policy_name(enum vmm_pmu_policy p)
+{
+	return p == VMM_PMU_NAIVE ? "naive" : "lazy";
+}
+
+/* Idle slice for the next run_pmu_guest(); 0: the default 10 ms. */
+static uint64_t pmu_idle_slice_ns;
+
+/* Run @name with @cmdline under the given PMU settings into @r. */
+static void run_pmu_guest(const char *name, const char *cmdline, enum vmm_pmu_mode mode,
+			  enum vmm_pmu_policy policy, enum vmm_pmu_model model, struct run *r)
+{
+	struct vmm_config cfg;
+	struct vmm *vm;
+	char path[512], err[256];
+	struct timespec t0, t1;
+	int ret;
+
+	config_for_guest(&cfg, name, path, sizeof(path), &r->cap);
+	cfg.cmdline = cmdline;
+	cfg.pmu = mode;
+	cfg.pmu_policy = policy;
+	cfg.pmu_backend = VMM_PMU_BACKEND_PERF;
+	cfg.pmu_model = model;
+	cfg.pmu_idle_slice_ns = pmu_idle_slice_ns;
+	ret = vmm_create(&cfg, &vm, err, sizeof(err));
+	if (ret < 0)
+		fail_msg("vmm_create(%s): %s", name, err);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(vmm_run(vm), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	r->wall_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+	vmm_get_exit(vm, &r->ex);
+	assert_int_equal(vmm_get_pmu_stats(vm, &r->st), 0);
+	vmm_destroy(vm);
+	print_message("  %s %s/%s [%s]: exit %d (%s) in %.0f ms; exits %" PRIu64 " msr r/w %" PRIu64
+		      "/%" PRIu64 " gp %" PRIu64 " opens %" PRIu64 " closes %" PRIu64
+		      " en/dis %" PRIu64 "/%" PRIu64 " periods %" PRIu64 " recreations %" PRIu64
+		      " idle %" PRIu64 " fds %" PRIu64 "/%" PRIu64 " pmis %" PRIu64 "\n",
+		      name, model_name(model), policy_name(policy), cmdline ? cmdline : "",
+		      r->ex.code, r->ex.message, r->wall_ms, r->st.exits, r->st.msr_reads, r->st.msr_writes,
+		      r->st.msr_gp, r->st.opens, r->st.closes, r->st.enables, r->st.disables,
+		      r->st.set_periods, r->st.recreations, r->st.idle_releases, r->st.fds_open,
+		      r->st.fds_peak, r->st.pmis);
+}
+
+/* Idem with a given idle slice (ns). */
+static void run_pmu_guest_slice(const char *name, const char *cmdline,
+				enum vmm_pmu_policy policy, enum vmm_pmu_model model,
+				uint64_t slice_ns, struct run *r)
+{
+	pmu_idle_slice_ns = slice_ns;
+	run_pmu_guest(name, cmdline, VMM_PMU_FORCE, policy, model, r);
+	pmu_idle_slice_ns = 0;
+}
+
+/* The guest ended through the test-exit port with @code. */
+static void assert_exit(const struct run *r, int code)
+{
+	if (r->ex.reason != VMM_EXIT_TEST || r->ex.code != code)
+		fail_msg("guest ended with reason %d code %d (%s), wanted test exit %d; "
+			 "console:\n%s",
+			 r->ex.reason, r->ex.code, r->ex.message, code, r->cap.buf);
+}
+
+/* ---- pmu_count: counts while enabled, stops while disabled ---- */
+static void count_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model)
+{
+	struct run r;
+
+	run_pmu_guest("pmu_count", NULL, VMM_PMU_FORCE, policy, model, &r);
+	assert_exit(&r, 0);
+	assert_true(r.st.exposed);
+	assert_non_null(strstr(r.cap.buf, model == VMM_PMU_MODEL_AMD ? "model=amd"
+								      : "model=intel"));
+	assert_non_null(strstr(r.cap.buf, "pmu_count: ok"));
+	assert_int_equal(r.st.msr_gp, 0);
+	assert_true(r.st.opens >= 1);
+}
+
+static void test_count(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	count_case(VMM_PMU_LAZY, VMM_PMU_MODEL_INTEL);
+	count_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD);
+	count_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_INTEL);
+	count_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_AMD);
+}
+
+/* ---- pmu_toggle: the issue-4 acceptance, 10000 EN toggles ---- */
+#define TOGGLES 10000
+
+static void toggle_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model)
+{
+	struct run r;
+
+	/* Idle release is not what this measures (bench idle covers it): a
+	 * counter legitimately counts as idle when the host stalls the vCPU
+	 * thread for a whole slice between a disable and the next enable,
+	 * which the rig does a few times per 10000 toggles. */
+	run_pmu_guest_slice("pmu_toggle", "iters=10000", policy, model, 10000000000ull, &r);
+	assert_exit(&r, 0);
+	/* Two EVTSEL writes per toggle (plus setup). */
+	assert_true(r.st.msr_writes >= 2 * TOGGLES);
+	if (policy == VMM_PMU_LAZY) {
+		/* One host event for the whole run: every toggle is an ioctl. */
+		assert_int_equal(r.st.opens, 1);
+		assert_int_equal(r.st.recreations, 0);
+		assert_true(r.st.disables >= TOGGLES);
+		assert_true(r.st.enables >= TOGGLES);
+	} else {
+		/* The enable of each toggle opens a new event: 1 + 10000. */
+		assert_true(r.st.opens >= TOGGLES);
+		assert_true(r.st.opens <= TOGGLES + 10);
+	}
+	assert_true(r.st.fds_peak <= 1);
+}
+
+static void test_toggle_lazy(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	toggle_case(VMM_PMU_LAZY, VMM_PMU_MODEL_INTEL);
+	toggle_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD);
+}
+
+/* Toggles after a busy stretch without exits (a task's time slice, longer
+ * than the idle slice): the just-disabled counter was in use, so lazy must
+ * still keep its event (one open for the run). */
+static void test_toggle_after_busy(void **state)
+{
+	struct run r;
+
+	SKIP_WITHOUT_KVM();
+	run_pmu_guest("pmu_toggle", "iters=20 spin=5000000", VMM_PMU_FORCE, VMM_PMU_LAZY,
+		      VMM_PMU_MODEL_INTEL, &r);
+	assert_exit(&r, 0);
+	assert_int_equal(r.st.recreations, 0);
+	assert_int_equal(r.st.opens, 1);
+}
+
+static void test_toggle_naive(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	toggle_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_INTEL);
+	toggle_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_AMD);
+}
+
+/* ---- pmu_fuzz: random values into every PMU MSR of both models ---- */
+static void fuzz_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model, const char *args)
+{
+	unsigned long long writes, write_gp, reads, read_gp;
+	uint64_t vpmcs = model == VMM_PMU_MODEL_AMD ? AMD_VPMCS : INTEL_VPMCS;
+	const char *line;
+	struct run r;
+
+	run_pmu_guest("pmu_fuzz", args, VMM_PMU_FORCE, policy, model, &r);
+	assert_exit(&r, 0);
+	line = strstr(r.cap.buf, "pmu_fuzz:");
+	assert_non_null(line);
+	assert_int_equal(sscanf(line, "pmu_fuzz: seed=%*u writes=%llu write_gp=%llu reads=%llu "
+				      "read_gp=%llu",
+				&writes, &write_gp, &reads, &read_gp),
+			 4);
+	/* The other model's MSRs fault (KVM's or the VMM's "unhandled" #GP).
+	 * Intel also faults reserved bits and read-only MSRs in the VMM; AMD
+	 * hardware ignores those, so the AMD model raises none itself. */
+	assert_true(write_gp > 0);
+	assert_true(write_gp < writes);
+	if (model == VMM_PMU_MODEL_INTEL)
+		assert_true(r.st.msr_gp > 0);
+	/* Never more host events than virtual counters. */
+	assert_true(r.st.fds_peak <= vpmcs);
+	assert_true(r.st.fds_open <= vpmcs);
+	/* The plausible values among the random ones did open host events. */
+	assert_true(r.st.opens > 0);
+}
+
+static void test_fuzz(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	fuzz_case(VMM_PMU_LAZY, VMM_PMU_MODEL_INTEL, "iters=2000 seed=1");
+	fuzz_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD, "iters=2000 seed=2");
+	fuzz_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_INTEL, "iters=2000 seed=3");
+	fuzz_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_AMD, "iters=2000 seed=4");
+}
+
+/* ---- pmu_pmi: sampling PMIs at the programmed rate ---- */
+#define PMI_PERIOD 50000000ull
+#define PMI_COUNT 10
+
+/*
+ * Expected PMIs: the counter counts cycles only while enabled, i.e. outside
+ * the guest's handler (it disables all first), so expected =
+ * (tsc - handler_tsc) / period. Tolerance +-50%: without a hardware PMU the
+ * perf backend counts the vCPU thread's task-clock scaled to TSC cycles, so
+ * the counter falls behind the TSC whenever the host deschedules the vCPU
+ * thread, and each PMI comes late by the overflow signal's trip through
+ * the host (its skid counts but the handler's reload discards it, as on
+ * hardware). Both are printed: "rate" is counted/TSC, "skid" the mean
+ * overshoot per PMI in periods. In the KVM-in-TCG rig the skid measured
+ * 1-11 ms (the software event's hrtimer and the signal's trip through two
+ * emulated levels), so the period is 50M cycles (~24 ms at 2.1 GHz) to
+ * keep it a minor term: measured ratios there were 0.73-0.96. A 1M-cycle
+ * period gave ratios of 0.1-0.3, all skid.
+ */
+static void pmi_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model, unsigned int vector)
+{
+	unsigned long long count, spurious, tsc, handler_tsc, period, overshoot;
+	char args[96];
+	const char *line;
+	double expected, counted;
+	struct run r;
+
+	snprintf(args, sizeof(args), "period=%llu count=%u vector=%u",
+		 (unsigned long long)PMI_PERIOD, PMI_COUNT, vector);
+	run_pmu_guest("pmu_pmi", args, VMM_PMU_FORCE, policy, model, &r);
+	assert_exit(&r, 0);
+	line = strstr(r.cap.buf, "PMI count=");
+	assert_non_null(line);
+	assert_int_equal(sscanf(line, "PMI count=%llu spurious=%llu tsc=%llu handler_tsc=%llu "
+				      "period=%llu overshoot=%llu",
+				&count, &spurious, &tsc, &handler_tsc, &period, &overshoot),
+			 6);
+	assert_int_equal(period, PMI_PERIOD);
+	expected = (double)(tsc - handler_tsc) / (double)period;
+	counted = (double)count * (double)period + (double)overshoot;
+	print_message("  pmi %s/%s vector %u: %llu PMIs (+%llu spurious) in %llu TSC cycles "
+		      "(%llu in the handler, tsc %u kHz): expected %.1f, ratio %.2f, rate %.2f, "
+		      "skid %.2f periods; VMM pmis %" PRIu64 ", set_periods %" PRIu64
+		      ", recreations %" PRIu64 "\n",
+		      model_name(model), policy_name(policy), vector, count, spurious, tsc,
+		      handler_tsc, r.st.guest_tsc_khz, expected,
+		      expected > 0 ? (double)count / expected : 0.0,
+		      counted / (double)(tsc - handler_tsc),
+		      count ? (double)overshoot / (double)count / (double)period : 0.0, r.st.pmis,
+		      r.st.set_periods, r.st.recreations);
+	assert_true(count >= 1);
+	/* Every PMI the VMM raised reached the guest's handler, and only those. */
+	assert_int_equal(r.st.pmis, count + spurious);
+	assert_int_equal(spurious, 0);
+	assert_true((double)count >= 0.5 * expected);
+	assert_true((double)count <= 1.5 * expected);
+	if (policy == VMM_PMU_LAZY) {
+		/* Period reloads re-arm the event (IOC_PERIOD), never recreate it. */
+		assert_int_equal(r.st.recreations, 0);
+		assert_int_equal(r.st.opens, 1);
+	}
+}
+
+static void test_pmi_lazy_intel(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	pmi_case(VMM_PMU_LAZY, VMM_PMU_MODEL_INTEL, 0);
+}
+
+static void test_pmi_lazy_amd(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	pmi_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD, 0);
+}
+
+static void test_pmi_naive_intel(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	pmi_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_INTEL, 0);
+}
+
+static void test_pmi_naive_amd(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	pmi_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_AMD, 0);
+}
+
+/* LVTPC with a fixed vector instead of NMI delivery. */
+static void test_pmi_fixed_vector(void **state)
+{
+	SKIP_WITHOUT_KVM();
+	pmi_case(VMM_PMU_LAZY, VMM_PMU_MODEL_INTEL, 0xe0);
+}
+
+/* ---- --pmu on without a KVM PMU: the guest is shown none ---- */
+static void test_pmu_on_hidden(void **state)
+{
+	struct run r;
+
+	SKIP_WITHOUT_KVM();
+	run_pmu_guest("pmu_count", NULL, VMM_PMU_ON, VMM_PMU_LAZY, VMM_PMU_MODEL_HOST, &r);
+	if (r.st.exposed) {
+		/* A host whose KVM has a PMU: "on" exposes ours. */
+		print_message("  KVM has a PMU here: --pmu on exposes the vPMU\n");
+		assert_exit(&r, 0);
+		return;
+	}
+	assert_exit(&r, GUEST_NO_PMU);
+	assert_non_null(strstr(r.cap.buf, "pmu_count: no PMU"));
+	assert_int_equal(r.st.opens, 0);
+	assert_int_equal(r.st.msr_writes, 0);
+}
+
+/* ---- bench: the line the harness parses, per workload and model ---- */
+static void bench_case(enum vmm_pmu_model model, const char *workload, const char *args,
+		       unsigned long long want_ops)
+{
+	unsigned long long ops, cycles;
+	char cmdline[128], w[16], m[8];
+	const char *line;
+	struct run r;
+
+	snprintf(cmdline, sizeof(cmdline), "workload=%s %s", workload, args);
+	run_pmu_guest("bench", cmdline, VMM_PMU_FORCE, VMM_PMU_LAZY, model, &r);
+	assert_exit(&r, 0);
+	line = strstr(r.cap.buf, "BENCH ");
+	assert_non_null(line);
+	assert_int_equal(sscanf(line, "BENCH workload=%15s model=%7s ops=%llu cycles=%llu", w, m,
+				&ops, &cycles),
+			 4);
+	assert_string_equal(w, workload);
+	assert_string_equal(m, model_name(model));
+	assert_int_equal(ops, want_ops);
+	assert_true(cycles > 0);
+	assert_null(strstr(r.cap.buf, "BENCH-ERROR"));
+}
+
+static void test_bench_workloads(void **state)
+{
+	static const enum vmm_pmu_model models[] = {VMM_PMU_MODEL_INTEL, VMM_PMU_MODEL_AMD};
+
+	SKIP_WITHOUT_KVM();
+	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
+		bench_case(models[i], "ctxsw", "iters=100", 100);
+		bench_case(models[i], "pmi", "iters=5 k=1000000", 5);
+		bench_case(models[i], "multiplex", "iters=50 m=6", 50);
+		bench_case(models[i], "idle", "slices=3", 3);
+	}
+}
+
+static void test_bench_idle_releases(void **state)
+{
+	struct run r;
+
+	SKIP_WITHOUT_KVM();
+	/* Counters disabled across idle slices: lazy releases their events. */
+	run_pmu_guest("bench", "workload=idle slices=5", VMM_PMU_FORCE, VMM_PMU_LAZY,
+		      VMM_PMU_MODEL_INTEL, &r);
+	assert_exit(&r, 0);
+	assert_true(r.st.idle_releases > 0);
+	assert_int_equal(r.st.fds_open, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_count),
+		cmocka_unit_test(test_toggle_lazy),
+		cmocka_unit_test(test_toggle_naive),
+		cmocka_unit_test(test_toggle_after_busy),
+		cmocka_unit_test(test_fuzz),
+		cmocka_unit_test(test_pmi_lazy_intel),
+		cmocka_unit_test(test_pmi_lazy_amd),
+		cmocka_unit_test(test_pmi_naive_intel),
+		cmocka_unit_test(test_pmi_naive_amd),
+		cmocka_unit_test(test_pmi_fixed_vector),
+		cmocka_unit_test(test_pmu_on_hidden),
+		cmocka_unit_test(test_bench_workloads),
+		cmocka_unit_test(test_bench_idle_releases),
+	};
+
+	/* LIBVMM_TEST_FILTER=test_pmi* runs a subset (cmocka's glob). */
+	if (getenv("LIBVMM_TEST_FILTER"))
+		cmocka_set_test_filter(getenv("LIBVMM_TEST_FILTER"));
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
