@@ -20,6 +20,8 @@
 #   --cache DIR        cache dir for build-rig.sh (default ~/.cache/libvmm-rig)
 #   --log FILE         also write the console log there
 #   --quiet            do not stream the console to stdout
+#   --interactive      connect our stdin to the VM console (COMMAND's stdin
+#                      is that console), for interactive guests
 #
 # DIR (and every --with PATH) is packed into the initramfs at the same absolute
 # path, so absolute paths baked into a build dir keep working. The shared
@@ -40,6 +42,7 @@ smp=2
 cache=
 logfile=
 quiet=0
+interactive=0
 smoke=0
 withs=()
 envs=()
@@ -63,6 +66,7 @@ while [ $# -gt 0 ]; do
         --cache) cache=$2; shift 2 ;;
         --log) logfile=$2; shift 2 ;;
         --quiet) quiet=1; shift ;;
+        --interactive) interactive=1; shift ;;
         --smoke) smoke=1; shift ;;
         -h|--help) usage; exit 0 ;;
         --) break ;;
@@ -190,14 +194,22 @@ log=$work/console.log
 out_filter() { if [ "$quiet" = 1 ]; then cat > /dev/null; else cat; fi; }
 start=$(date +%s)
 set +e
-timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-    -accel tcg,thread=multi -smp "$smp" -m "$mem" -cpu "$cpu" \
-    -kernel "$kernel" -initrd "$initrd" \
-    -append "console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off" \
-    -nodefaults -display none -no-reboot -net none \
-    -chardev stdio,id=s0,signal=off -serial chardev:s0 \
-    -pidfile "$work/qemu.pid" \
-    </dev/null 2>"$work/qemu.err" | sed -u 's/\r$//' | tee "$log" | out_filter &
+qemu_args=(-accel tcg,thread=multi -smp "$smp" -m "$mem" -cpu "$cpu"
+    -kernel "$kernel" -initrd "$initrd"
+    -append "console=ttyS0 quiet loglevel=3 panic=-1 mitigations=off"
+    -nodefaults -display none -no-reboot -net none
+    -chardev stdio,id=s0,signal=off -serial chardev:s0
+    -pidfile "$work/qemu.pid")
+if [ "$interactive" = 1 ]; then
+    # No line filter: a prompt without a newline must show at once. An
+    # explicit redirection keeps our stdin (a background job gets /dev/null).
+    exec 3<&0
+    timeout -k 10 --foreground "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
+        <&3 2>"$work/qemu.err" | tee "$log" &
+else
+    timeout -k 10 "$timeout_s" qemu-system-x86_64 "${qemu_args[@]}" \
+        </dev/null 2>"$work/qemu.err" | sed -u 's/\r$//' | tee "$log" | out_filter &
+fi
 ppid_=$!
 # qemu writes its pidfile early; keep it so cleanup can end exactly that process.
 for _ in 1 2 3 4 5 6 7 8 9 10; do
