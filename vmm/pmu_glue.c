@@ -155,7 +155,7 @@ static int pmu_backend_setup(struct vmm *vm, struct vm_pmu *p, char *err, size_t
 		.tsc_khz = p->cfg.tsc_khz,
 		.overflow_signal = vm->cfg.kick_signal,
 	};
-	char line[160];
+	char line[256];
 	int ret;
 
 	if (vm->cfg.pmu_backend == VMM_PMU_BACKEND_NULL)

@@ -29,7 +29,7 @@ if [ ! -w /dev/kvm ] && [ "${BOOT_BENCH_INSIDE:-}" != 1 ]; then
 	echo "boot_bench: no /dev/kvm here: running inside the KVM-in-TCG rig (emulated times)"
 	exec "$ROOT/tests/kvm-rig/run-in-tcg.sh" --timeout 3000 --with "$ROOT/tests" \
 		--with "$LINUX" --with "$QEMU" --with /usr/share/qemu --with /usr/share/seabios \
-		--env BOOT_BENCH_INSIDE=1 "$BUILD" -- sh "$0" "$BUILD" "$LINUX" "$RUNS"
+		--env BOOT_BENCH_INSIDE=1 "$BUILD" -- sh "$ROOT/tests/bench/boot_bench.sh" "$BUILD" "$LINUX" "$RUNS"
 fi
 
 CMDLINE="$(cat "$LINUX/cmdline") libvmm.autotest"
