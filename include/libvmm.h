@@ -191,6 +191,9 @@ int vmm_get_exit(const struct vmm *vm, struct vmm_exit *ex);
 /* PMU statistics, summed over the vCPUs; valid after vmm_run() returns. */
 int vmm_get_pmu_stats(const struct vmm *vm, struct vmm_pmu_stats *st);
 
+/* PMU statistics of one vCPU (0 .. cpus-1); -EINVAL for another index. */
+int vmm_get_vcpu_pmu_stats(const struct vmm *vm, unsigned int cpu, struct vmm_pmu_stats *st);
+
 /* Write the PMU statistics as text (json false) or one JSON object into buf.
  * Returns the length written or a negative errno (-ENOSPC if too small). */
 int vmm_format_pmu_stats(const struct vmm *vm, bool json, char *buf, size_t len);

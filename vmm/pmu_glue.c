@@ -13,13 +13,10 @@
 #include <linux/kvm.h>
 
 #include "pmu/pmu.h"
+#include "vmm/pmi.h"
 #include "vmm/pmu_glue.h"
 #include "vmm/vm.h"
 
-#define APIC_LVTPC 0x340
-#define LVT_MASKED (1u << 16)
-#define LVT_DELIVERY_MASK (7u << 8)
-#define LVT_DELIVERY_NMI (4u << 8)
 #define PMU_MAX_CPUID 16
 
 struct vm_pmu {
@@ -359,32 +356,30 @@ static void vcpu_deliver_pmi(struct vcpu *v)
 {
 	struct vm_pmu *p = v->vm->pmu;
 	struct kvm_lapic_state lapic;
+	struct pmi_decision d;
 	uint32_t lvt;
 
 	if (ioctl(v->fd, KVM_GET_LAPIC, &lapic) < 0)
 		return;
 	memcpy(&lvt, &lapic.regs[APIC_LVTPC], sizeof(lvt));
-	if (lvt & LVT_MASKED) {
-		p->pmi_held[v->id] = true;
+	d = pmi_decide(lvt, p->cfg.model == PMU_MODEL_INTEL);
+	p->pmi_held[v->id] = d.route == PMI_HOLD;
+	if (d.route == PMI_HOLD || d.route == PMI_DROP)
 		return;
-	}
-	p->pmi_held[v->id] = false;
 	/* Mask first: setting the LAPIC after an MSI would erase its IRR bit.
 	 * KVM offers no narrower write than the whole LAPIC page, so an IPI
 	 * landing between GET and SET could be lost; the window is two
 	 * back-to-back ioctls on this vCPU's own thread. */
-	if (p->cfg.model == PMU_MODEL_INTEL) {
-		uint32_t masked = lvt | LVT_MASKED;
-
-		memcpy(&lapic.regs[APIC_LVTPC], &masked, sizeof(masked));
+	if (d.set_mask) {
+		memcpy(&lapic.regs[APIC_LVTPC], &d.new_lvtpc, sizeof(d.new_lvtpc));
 		ioctl(v->fd, KVM_SET_LAPIC, &lapic);
 	}
-	if ((lvt & LVT_DELIVERY_MASK) == LVT_DELIVERY_NMI) {
+	if (d.route == PMI_NMI) {
 		ioctl(v->fd, KVM_NMI);
 	} else {
 		struct kvm_msi msi = {
 			.address_lo = 0xfee00000u | ((uint32_t)v->id << 12),
-			.data = lvt & 0xff,
+			.data = d.vector,
 		};
 
 		ioctl(v->vm->vm_fd, KVM_SIGNAL_MSI, &msi);
@@ -427,17 +422,21 @@ void vm_pmu_destroy(struct vmm *vm)
 	vm->pmu = NULL;
 }
 
+/* Statistics of one vCPU: live, or kept from its teardown. */
+static const struct pmu_stats *vcpu_pmu_stats(const struct vmm *vm, unsigned int cpu)
+{
+	if (vm->pmu->vpmu[cpu] != NULL)
+		return vpmu_stats(vm->pmu->vpmu[cpu]);
+	return &vm->pmu->final[cpu];
+}
+
 static void pmu_sum(const struct vmm *vm, struct pmu_stats *sum)
 {
 	memset(sum, 0, sizeof(*sum));
 	if (vm->pmu == NULL)
 		return;
-	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
-		if (vm->pmu->vpmu[i] != NULL)
-			pmu_stats_add(sum, vpmu_stats(vm->pmu->vpmu[i]));
-		else
-			pmu_stats_add(sum, &vm->pmu->final[i]);
-	}
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++)
+		pmu_stats_add(sum, vcpu_pmu_stats(vm, i));
 }
 
 static uint64_t vm_exits(const struct vmm *vm)
@@ -449,32 +448,49 @@ static uint64_t vm_exits(const struct vmm *vm)
 	return n;
 }
 
+static void stats_to_public(const struct vmm *vm, const struct pmu_stats *s, uint64_t exits,
+			    struct vmm_pmu_stats *st)
+{
+	*st = (struct vmm_pmu_stats){
+		.msr_reads = s->rdmsr,
+		.msr_writes = s->wrmsr,
+		.msr_gp = s->gp_faults,
+		.opens = s->opens,
+		.closes = s->closes,
+		.enables = s->enables,
+		.disables = s->disables,
+		.reads = s->reads,
+		.set_periods = s->set_periods,
+		.recreations = s->recreations,
+		.idle_releases = s->idle_releases,
+		.fds_open = s->fds_open,
+		.fds_peak = s->fds_peak,
+		.exits = exits,
+		.pmis = s->pmis,
+		.overflows = s->overflows,
+		.descheduled = s->descheduled,
+		.guest_tsc_khz = vm->pmu != NULL ? vm->pmu->cfg.tsc_khz : 0,
+		.exposed = vm->pmu != NULL && vm->pmu->exposed,
+	};
+}
+
 int vmm_get_pmu_stats(const struct vmm *vm, struct vmm_pmu_stats *st)
 {
 	struct pmu_stats s;
 
 	pmu_sum(vm, &s);
-	*st = (struct vmm_pmu_stats){
-		.msr_reads = s.rdmsr,
-		.msr_writes = s.wrmsr,
-		.msr_gp = s.gp_faults,
-		.opens = s.opens,
-		.closes = s.closes,
-		.enables = s.enables,
-		.disables = s.disables,
-		.reads = s.reads,
-		.set_periods = s.set_periods,
-		.recreations = s.recreations,
-		.idle_releases = s.idle_releases,
-		.fds_open = s.fds_open,
-		.fds_peak = s.fds_peak,
-		.exits = vm_exits(vm),
-		.pmis = s.pmis,
-		.overflows = s.overflows,
-		.descheduled = s.descheduled,
-		.guest_tsc_khz = vm->pmu != NULL ? vm->pmu->cfg.tsc_khz : 0,
-		.exposed = vm->pmu != NULL && vm->pmu->exposed,
-	};
+	stats_to_public(vm, &s, vm_exits(vm), st);
+	return 0;
+}
+
+int vmm_get_vcpu_pmu_stats(const struct vmm *vm, unsigned int cpu, struct vmm_pmu_stats *st)
+{
+	static const struct pmu_stats none;
+
+	if (cpu >= vm->nr_vcpus)
+		return -EINVAL;
+	stats_to_public(vm, vm->pmu != NULL ? vcpu_pmu_stats(vm, cpu) : &none,
+			vm->vcpu[cpu].exits, st);
 	return 0;
 }
 

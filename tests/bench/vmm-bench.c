@@ -51,7 +51,7 @@ static const char *const pol_names[NR_POL] = {"naive", "lazy", "null", "kvm"};
 static const char *const metric_names[NR_METRIC] = {
 	"ns_per_op", "syscalls_per_op", "opens_per_1k_ops", "exits_per_op",
 	"vmm_cpu_ms", "fds_end", "fds_peak", "pmis", "backend_calls_per_op"};
-static const uint64_t default_iters[NR_WL] = {2000, 200, 500, 5};
+static const uint64_t default_iters[NR_WL] = {1000, 100, 250, 5};
 
 /* One VM run of one configuration. */
 struct bench_run {
@@ -1443,7 +1443,7 @@ static void usage(FILE *f)
 		"  --iters N|W=N,...     operations per run (default ctxsw=%llu,pmi=%llu,\n"
 		"                        multiplex=%llu,idle=%llu)\n"
 		"  --k K --m M --slices S  pmi period, multiplex configs, idle slices (guest args)\n"
-		"  --runs R              interleaved runs per configuration (default 5)\n"
+		"  --runs R              interleaved runs per configuration (default 3)\n"
 		"  --out DIR             write results.json, results.csv, cost.dat/.gp/.png there\n"
 		"  --no-plot             do not run gnuplot (cost.gp is still written)\n"
 		"  --dump                also print the written files on stdout between\n"
@@ -1497,7 +1497,7 @@ static int parse_args(struct bench_ctx *b, int argc, char **argv)
 		o->model_on[i] = true;
 	for (int i = 0; i < NR_POL; i++)
 		o->pol_on[i] = true;
-	o->runs = 5;
+	o->runs = 3;
 	o->slices = 5;
 	o->strace_iters = 50;
 	o->run_timeout = 300;
