@@ -96,6 +96,24 @@ static uint64_t cycles_to_ns(const struct perf_ctx *ctx, uint64_t cycles)
 	return ns ? ns : 1;
 }
 
+/*
+ * Shortest host sampling period of the software fallback. perf runs a
+ * task-clock sample as an hrtimer of at least 10 us; a guest that programs
+ * a counter a few cycles from its wrap would get the vCPU thread signalled
+ * that often, which is a host-CPU sink a hostile guest must not have (and,
+ * under nested emulation, a livelock of the vCPU thread). Hardware events
+ * are throttled by perf itself (perf_event_max_sample_rate). Shorter
+ * periods overflow late, as a counter's skid would make them.
+ */
+#define SOFTWARE_MIN_PERIOD_NS 100000ULL
+
+static uint64_t software_period_ns(const struct perf_ctx *ctx, uint64_t cycles)
+{
+	uint64_t ns = cycles_to_ns(ctx, cycles);
+
+	return ns < SOFTWARE_MIN_PERIOD_NS ? SOFTWARE_MIN_PERIOD_NS : ns;
+}
+
 /* Overflow of a sampling event interrupts this (vCPU) thread. */
 static int arm_signal(const struct perf_ctx *ctx, int fd)
 {
@@ -165,7 +183,7 @@ static int perf_open(void *opaque, const struct pmu_event_desc *d,
 			   PERF_FORMAT_TOTAL_TIME_RUNNING;
 	attr.sample_period = d->sample_period;
 	if (scaled && d->sample_period)
-		attr.sample_period = cycles_to_ns(ctx, d->sample_period);
+		attr.sample_period = software_period_ns(ctx, d->sample_period);
 	attr.wakeup_events = d->sample_period ? 1 : 0;
 
 	ev = malloc(sizeof(*ev));
@@ -231,7 +249,7 @@ static int perf_set_period(void *opaque, struct pmu_bev *ev, uint64_t period)
 	struct perf_ctx *ctx = opaque;
 
 	if (ev->scaled)
-		period = cycles_to_ns(ctx, period);
+		period = software_period_ns(ctx, period);
 	return ioctl(ev->fd, PERF_EVENT_IOC_PERIOD, &period) ? -errno : 0;
 }
 
