@@ -10,7 +10,9 @@
 #include <getopt.h>
 #include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -438,6 +440,74 @@ out:
 		pthread_cond_signal(&wd.cond);
 		pthread_mutex_unlock(&wd.lock);
 		pthread_join(wd_thread, NULL);
+	}
+	return ret;
+}
+
+/*
+ * Run one configuration in a child process. Nested KVM on the emulated rig
+ * has left a VM process stuck in its host kernel where nothing, not even
+ * _exit(), ends it; a child that does not answer in time is killed and, if
+ * it cannot die, abandoned, so the harness still finishes with every other
+ * run and says which ones hung.
+ */
+static int bench_run_isolated(struct bench_ctx *b, struct bench_run *r)
+{
+	int fds[2], ret = -EIO;
+	struct pollfd pfd;
+	size_t got = 0;
+	pid_t pid;
+
+	if (pipe(fds) < 0)
+		return bench_run_one(b, r);
+	fflush(NULL);
+	pid = fork();
+	if (pid < 0) {
+		close(fds[0]);
+		close(fds[1]);
+		return bench_run_one(b, r);
+	}
+	if (pid == 0) {
+		close(fds[0]);
+		b->o.child = true; /* the run's own watchdog only exits */
+		ret = bench_run_one(b, r);
+		if (write(fds[1], &ret, sizeof(ret)) != sizeof(ret) ||
+		    write(fds[1], r, sizeof(*r)) != (ssize_t)sizeof(*r))
+			_exit(1);
+		_exit(0);
+	}
+	close(fds[1]);
+	pfd = (struct pollfd){.fd = fds[0], .events = POLLIN};
+	for (;;) {
+		int timeout_ms = (int)(b->o.run_timeout + 2 * STOP_GRACE_S) * 1000;
+		char buf[sizeof(int) + sizeof(*r)];
+		ssize_t n;
+
+		if (poll(&pfd, 1, timeout_ms) <= 0) {
+			kill(pid, SIGKILL);
+			snprintf(r->error, sizeof(r->error),
+				 "the VM process hung and was abandoned (pid %d)", (int)pid);
+			r->ok = false;
+			close(fds[0]);
+			waitpid(pid, NULL, WNOHANG);
+			return -ETIMEDOUT;
+		}
+		n = read(fds[0], buf + got, sizeof(buf) - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+		if (got == sizeof(buf)) {
+			memcpy(&ret, buf, sizeof(ret));
+			memcpy(r, buf + sizeof(ret), sizeof(*r));
+			break;
+		}
+	}
+	close(fds[0]);
+	waitpid(pid, NULL, 0);
+	if (got != sizeof(int) + sizeof(*r)) {
+		snprintf(r->error, sizeof(r->error), "the run's process ended without a result");
+		r->ok = false;
+		return -EIO;
 	}
 	return ret;
 }
@@ -1699,7 +1769,7 @@ static int bench_all(struct bench_ctx *b)
 
 					if (!b->o.model_on[mo] || !pol_runs(b, w, p))
 						continue;
-					ret = bench_run_one(b, &r);
+					ret = bench_run_isolated(b, &r);
 					done++;
 					if (ret < 0) {
 						failed++;
