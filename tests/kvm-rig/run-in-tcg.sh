@@ -13,7 +13,8 @@
 #   --timeout SECONDS  wall-clock limit for the whole VM run (default 600)
 #   --cpu MODEL        QEMU -cpu value (default: qemu64,+svm,+npt)
 #   --mem MIB          guest RAM in MiB (default: 2048 + 2 x packed size)
-#   --smp N            guest CPUs (default: 2, multi-threaded TCG)
+#   --smp N            guest CPUs (default: 1; with 2 the emulated host froze
+#                      now and then, whole, under nested KVM; see README.md)
 #   --with PATH        also pack PATH (file or dir) at the same absolute path;
 #                      repeatable (e.g. the source tree the tests read from)
 #   --env NAME=VALUE   set an environment variable for COMMAND; repeatable
@@ -38,7 +39,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 timeout_s=600
 cpu=qemu64,+svm,+npt
 mem=
-smp=2
+smp=1
 cache=
 logfile=
 quiet=0
