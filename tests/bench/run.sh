@@ -93,7 +93,7 @@ if [ "$kvm_ok" = 1 ]; then
     status=0
     "$bench" --guest "$guest" --out "$out" --note "$note" "${sargs[@]}" "${args[@]}" || status=$?
 else
-    note="KVM in QEMU-TCG rig (2 emulated CPUs) on $host"
+    note="KVM in QEMU-TCG rig (1 emulated CPU) on $host"
     echo "run.sh: no usable /dev/kvm here: running in the $note" >&2
     with=()
     if [ ${#sargs[@]} -gt 0 ]; then with+=(--with "$(command -v strace)"); fi
