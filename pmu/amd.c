@@ -6,15 +6,7 @@
  * counters that do not exist still #GP.
  */
 #include "pmu/vpmu_priv.h"
-
-#define MSR_K7_EVNTSEL0			0xc0010000
-#define MSR_K7_PERFCTR0			0xc0010004
-/* PerfCtrExtCore: CTLn at +2n, CTRn at +2n+1 */
-#define MSR_F15H_PERF_CTL0		0xc0010200
-#define MSR_AMD_GLOBAL_STATUS		0xc0000300
-#define MSR_AMD_GLOBAL_CTL		0xc0000301
-#define MSR_AMD_GLOBAL_STATUS_CLR	0xc0000302
-#define MSR_AMD_GLOBAL_STATUS_SET	0xc0000303
+#include "pmu/msr.h"
 
 /* Bits 19, 21 and 36-63 (incl. Host/GuestOnly, which a guest lacks). */
 #define AMD_EVTSEL_RESERVED		0xfffffff000280000ull

@@ -5,16 +5,8 @@
  * Intel raises #GP on reserved bits and on writes to read-only MSRs.
  */
 #include "pmu/vpmu_priv.h"
+#include "pmu/msr.h"
 
-#define MSR_IA32_PMC0			0x0c1
-#define MSR_IA32_PERFEVTSEL0		0x186
-#define MSR_IA32_FIXED_CTR0		0x309
-#define MSR_IA32_PERF_CAPABILITIES	0x345
-#define MSR_IA32_FIXED_CTR_CTRL		0x38d
-#define MSR_IA32_PERF_GLOBAL_STATUS	0x38e
-#define MSR_IA32_PERF_GLOBAL_CTRL	0x38f
-#define MSR_IA32_PERF_GLOBAL_OVF_CTRL	0x390
-#define MSR_IA32_A_PMC0			0x4c1
 
 #define PERF_CAP_FW_WRITE		(1ull << 13)
 

@@ -10,8 +10,6 @@
 
 #include "vmm/cpuid.h"
 
-#define CPUID_MAX_ENTRIES 256
-
 static bool module_loaded(const char *dir, const char *name)
 {
 	char path[512];

@@ -19,7 +19,11 @@ enum host_kind {
  * emulated host. */
 enum host_kind cpuid_detect_host(const char *sysfs_module_dir);
 
-/* KVM_GET_SUPPORTED_CPUID into a malloc'd struct (free() it). */
+/* Room for leaves in the struct cpuid_get_supported() allocates. */
+#define CPUID_MAX_ENTRIES 256
+
+/* KVM_GET_SUPPORTED_CPUID into a malloc'd struct of CPUID_MAX_ENTRIES
+ * entries (free() it). */
 int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out);
 
 /* Find leaf @function/@index, or NULL. */

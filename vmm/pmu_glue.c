@@ -42,15 +42,6 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
-static bool host_is_amd(void)
-{
-	uint32_t eax = 0, ebx, ecx, edx;
-
-	__asm__ volatile("cpuid" : "+a"(eax), "=b"(ebx), "=c"(ecx), "=d"(edx));
-	return (ebx == 0x68747541 && ecx == 0x444d4163) || /* AuthenticAMD */
-	       (ebx == 0x6f677948 && ecx == 0x656e6975);   /* HygonGenuine */
-}
-
 /* Guest TSC frequency, for scaling software-clock fallbacks to cycles. */
 static uint32_t guest_tsc_khz(struct vmm *vm)
 {
@@ -117,9 +108,6 @@ static int pmu_msr_read(void *opaque, unsigned int vcpu, uint32_t msr, uint64_t 
 
 	if (vm->pmu->vpmu[vcpu] == NULL)
 		return -EINVAL;
-	/* Stamp the access with the time now, not the last exit's: a counter
-	 * disabled right after a long stretch without exits is not idle. */
-	vpmu_tick(vm->pmu->vpmu[vcpu], now_ns());
 	ret = vpmu_rdmsr(vm->pmu->vpmu[vcpu], msr, val);
 	vcpu_sync_shadow(vm, vcpu);
 	return ret;
@@ -132,7 +120,6 @@ static int pmu_msr_write(void *opaque, unsigned int vcpu, uint32_t msr, uint64_t
 
 	if (vm->pmu->vpmu[vcpu] == NULL)
 		return -EINVAL;
-	vpmu_tick(vm->pmu->vpmu[vcpu], now_ns());
 	ret = vpmu_wrmsr(vm->pmu->vpmu[vcpu], msr, val);
 	vcpu_sync_shadow(vm, vcpu);
 	return ret;
@@ -209,7 +196,7 @@ int vm_pmu_setup(struct vmm *vm, char *err, size_t errlen)
 	}
 	p->exposed = true;
 	if (vm->cfg.pmu_model == VMM_PMU_MODEL_HOST)
-		model = host_is_amd() ? PMU_MODEL_AMD : PMU_MODEL_INTEL;
+		model = cpuid_is_amd(vm->cpuid) ? PMU_MODEL_AMD : PMU_MODEL_INTEL;
 	else
 		model = vm->cfg.pmu_model == VMM_PMU_MODEL_AMD ? PMU_MODEL_AMD : PMU_MODEL_INTEL;
 	pmu_config_defaults(&p->cfg, model);
@@ -276,6 +263,8 @@ int vm_pmu_patch_cpuid(struct vmm *vm, struct kvm_cpuid2 *cpuid)
 
 		if (k == NULL) {
 			/* A leaf KVM did not list (e.g. 0x80000022): append it. */
+			if (cpuid->nent >= CPUID_MAX_ENTRIES)
+				return -ENOSPC;
 			k = &cpuid->entries[cpuid->nent++];
 			memset(k, 0, sizeof(*k));
 			k->function = e[i].function;

@@ -314,8 +314,10 @@ static void vcpu_loop(struct vcpu *v)
 			return;
 		}
 		v->exits++;
-		vcpu_dispatch(v);
+		/* Before dispatch: the one clock read of this exit also stamps a
+		 * PMU MSR access with the time it happens. */
 		vm_pmu_vcpu_tick(v, false);
+		vcpu_dispatch(v);
 	}
 }
 

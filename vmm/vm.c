@@ -124,15 +124,11 @@ fail:
 	return ret;
 }
 
+/* vm->cpuid holds KVM's supported CPUID; owners' leaves, then the host step. */
 static int setup_cpuid(struct vmm *vm, char *err, size_t errlen)
 {
-	int ret = cpuid_get_supported(vm->kvm_fd, &vm->cpuid);
-	int hidden;
+	int hidden, ret;
 
-	if (ret < 0) {
-		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
-		return ret;
-	}
 	ret = vm_pmu_patch_cpuid(vm, vm->cpuid);
 	if (ret < 0) {
 		snprintf(err, errlen, "PMU CPUID leaves: %s", strerror(-ret));
@@ -363,6 +359,11 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, char *err, size_t
 	if (ret < 0)
 		goto fail;
 	vm->msr_ready = true;
+	ret = cpuid_get_supported(vm->kvm_fd, &vm->cpuid);
+	if (ret < 0) {
+		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
+		goto fail;
+	}
 	if ((ret = vm_pmu_setup(vm, err, errlen)) < 0 || (ret = setup_cpuid(vm, err, errlen)) < 0)
 		goto fail;
 	ret = kvm_set_msr_filter(vm);
