@@ -58,6 +58,9 @@ enum vmm_pmu_mode {
 	VMM_PMU_ON = 0, /* expose it only where a Linux guest can use it safely */
 	VMM_PMU_OFF,	/* hide it */
 	VMM_PMU_FORCE,	/* expose it anyway (guests reading counters by RDMSR) */
+	VMM_PMU_RDMSR,	/* expose it to a Linux guest told to read counters by RDMSR:
+			 * adds libvmm.pmu_rdmsr=1 to its command line (a switch of
+			 * the project's guest kernel patch) */
 };
 
 /* How guest PMU writes map to host perf events. */

@@ -3,17 +3,25 @@
 # packages only: a kernel from linux-source-6.1 (tinyconfig + guest.config +
 # patches/*.patch) and an uncompressed busybox-static initramfs running ./init.
 #
-# Outputs (bzImage, vmlinux, initrd.cpio, cmdline, config, System.map) are
-# cached in ${LIBVMM_GUEST_CACHE:-$HOME/.cache/libvmm-guest}/<hash>/, where
-# <hash> covers this script, guest.config, patches/, init, the installed
-# linux-source-6.1 and busybox-static versions and the compiler version. A run
-# whose outputs are cached builds nothing and only prints the paths.
+# Outputs (bzImage, vmlinux, initrd.cpio, cmdline, config, System.map, and
+# with --perf initrd-perf.cpio) are cached in
+# ${LIBVMM_GUEST_CACHE:-$HOME/.cache/libvmm-guest}/<hash>/. The kernel is
+# cached on its own (kernel-<khash>/), keyed by guest.config, patches/,
+# KERNEL_RECIPE below, the linux-source-6.1 version and the compiler version,
+# so a change to init or to the initramfs never rebuilds it. A run whose
+# outputs are cached builds nothing and only prints the paths.
 #
-# Usage: build.sh [--out DIR] [--jobs N] [--print-paths] [--no-build]
+# --perf also builds initrd-perf.cpio: initrd.cpio followed by a second
+# archive with Debian's perf (package linux-perf: the binary, its shared
+# libraries and the dynamic loader, ~30 MB uncompressed) and the guest-side
+# perf self-test (perf-selftest.sh). Linux unpacks both archives.
+#
+# Usage: build.sh [--out DIR] [--jobs N] [--perf] [--print-paths] [--no-build]
 #                 [--force] [--keep-tree] [--install-deps] [-h|--help]
 #
 # Progress and messages go to stderr; with --print-paths, stdout carries only
-# KERNEL=... VMLINUX=... INITRD=... CMDLINE_FILE=... lines for scripts.
+# KERNEL=... VMLINUX=... INITRD=... CMDLINE_FILE=... (and INITRD_PERF=...)
+# lines for scripts.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -25,6 +33,10 @@ BBPKG=busybox-static
 BUSYBOX=/bin/busybox
 DEPS=(linux-source-6.1 busybox-static build-essential bc bison flex libelf-dev
       libssl-dev cpio xz-utils patch util-linux)
+PERF_DEPS=(linux-perf)
+# Bump when the kernel build steps of this script change what they produce:
+# the kernel's cache key covers this, not the whole script.
+KERNEL_RECIPE=2
 
 # Recommended kernel command line, written to <out>/cmdline.
 # - console/earlyprintk: all output on the 8250 at 0x3f8 (ttyS0).
@@ -57,7 +69,7 @@ usage() {
 	sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"
 }
 
-OUT= JOBS=$(nproc 2>/dev/null || echo 2) PRINT=0 NOBUILD=0 FORCE=0 KEEP=0 INSTALL=0
+OUT= JOBS=$(nproc 2>/dev/null || echo 2) PRINT=0 NOBUILD=0 FORCE=0 KEEP=0 INSTALL=0 PERF=0
 while [ $# -gt 0 ]; do
 	case $1 in
 	--out) [ $# -ge 2 ] || die "--out needs a directory"; OUT=$2; shift ;;
@@ -65,6 +77,7 @@ while [ $# -gt 0 ]; do
 	--jobs|-j) [ $# -ge 2 ] || die "--jobs needs a number"; JOBS=$2; shift ;;
 	--jobs=*) JOBS=${1#*=} ;;
 	--print-paths) PRINT=1 ;;
+	--perf) PERF=1 ;;
 	--no-build) NOBUILD=1 ;;
 	--force) FORCE=1 ;;
 	--keep-tree) KEEP=1 ;;
@@ -80,6 +93,7 @@ done
 if [ "$INSTALL" = 1 ]; then
 	SUDO=
 	[ "$(id -u)" = 0 ] || SUDO=sudo
+	[ "$PERF" = 0 ] || DEPS+=("${PERF_DEPS[@]}")
 	msg "installing: ${DEPS[*]}"
 	$SUDO apt-get install -y "${DEPS[@]}" >&2 ||
 		{ $SUDO apt-get update >&2 && $SUDO apt-get install -y "${DEPS[@]}" >&2; } ||
@@ -100,25 +114,49 @@ done
 [ -f /usr/include/gelf.h ] || missing+=("libelf-dev")
 [ -f /usr/include/openssl/opensslv.h ] || missing+=("libssl-dev")
 [ ${#missing[@]} = 0 ] || die "missing build tools: ${missing[*]}: run with --install-deps"
+PERF_BIN=/usr/bin/perf
+PERFVERSION=
+if [ "$PERF" = 1 ]; then
+	PERFVERSION=$(pkgver linux-perf)
+	[ -n "$PERFVERSION" ] && [ -x "$PERF_BIN" ] && file -L "$PERF_BIN" 2>/dev/null | grep -q ELF ||
+		die "linux-perf not installed (no ELF $PERF_BIN): run with --install-deps --perf"
+	command -v ldd >/dev/null || die "ldd not found"
+fi
 
-# ---- cache key --------------------------------------------------------------
+# ---- cache keys -------------------------------------------------------------
 shopt -s nullglob
 PATCHES=("$HERE"/patches/*.patch)
 shopt -u nullglob
+hash_files() { # FILE... : names (relative to HERE) and contents
+	local f
+	for f in "$@"; do
+		printf '%s\n' "${f#"$HERE"/}"
+		sha256sum <"$f"
+	done
+}
+KHASH=$(
+	{
+		echo "recipe $KERNEL_RECIPE"
+		hash_files "$HERE/guest.config" "${PATCHES[@]}"
+		echo "$KPKG $KVERSION"
+		gcc --version | head -n1
+	} | sha256sum | cut -c1-16
+)
 HASH=$(
 	{
-		for f in "$HERE/build.sh" "$HERE/guest.config" "$HERE/init" "${PATCHES[@]}"; do
-			printf '%s\n' "${f#"$HERE"/}"
-			sha256sum <"$f"
-		done
-		echo "$KPKG $KVERSION"
+		echo "kernel $KHASH"
+		hash_files "$HERE/build.sh" "$HERE/init" "$HERE/perf-selftest.sh"
 		echo "$BBPKG $BBVERSION"
-		gcc --version | head -n1
+		[ "$PERF" = 0 ] || echo "linux-perf $PERFVERSION"
 	} | sha256sum | cut -c1-16
 )
 CACHE=${LIBVMM_GUEST_CACHE:-$HOME/.cache/libvmm-guest}
 DEST=$CACHE/$HASH
+KDEST=$CACHE/kernel-$KHASH
+KOUTPUTS=(bzImage vmlinux System.map config)
+KTOOLS=(gen_init_cpio)
 OUTPUTS=(bzImage vmlinux initrd.cpio cmdline)
+[ "$PERF" = 0 ] || OUTPUTS+=(initrd-perf.cpio)
 
 print_paths() {
 	local d=$1
@@ -127,11 +165,14 @@ print_paths() {
 		echo "VMLINUX=$d/vmlinux"
 		echo "INITRD=$d/initrd.cpio"
 		echo "CMDLINE_FILE=$d/cmdline"
+		[ "$PERF" = 0 ] || echo "INITRD_PERF=$d/initrd-perf.cpio"
 	else
 		msg "kernel:  $d/bzImage ($(stat -c %s "$d/bzImage") bytes)"
 		msg "vmlinux: $d/vmlinux ($(stat -c %s "$d/vmlinux") bytes)"
 		msg "initrd:  $d/initrd.cpio ($(stat -c %s "$d/initrd.cpio") bytes)"
 		msg "cmdline: $d/cmdline: $(cat "$d/cmdline")"
+		[ "$PERF" = 0 ] ||
+			msg "perf:    $d/initrd-perf.cpio ($(stat -c %s "$d/initrd-perf.cpio") bytes)"
 	fi
 }
 
@@ -151,6 +192,10 @@ finish() {
 cached() {
 	local f
 	for f in "${OUTPUTS[@]}"; do [ -s "$DEST/$f" ] || return 1; done
+}
+kernel_cached() {
+	local f
+	for f in "${KOUTPUTS[@]}" "${KTOOLS[@]}"; do [ -s "$KDEST/$f" ] || return 1; done
 }
 
 if [ "$FORCE" = 0 ] && cached; then
@@ -174,7 +219,7 @@ rm -rf "$BUILD" "$DEST.tmp"
 mkdir -p "$BUILD/src" "$DEST.tmp"
 : >"$LOG"
 START=$(date +%s)
-msg "building guest $HASH ($KPKG $KVERSION, $BBPKG $BBVERSION, -j$JOBS)"
+msg "building guest $HASH (kernel $KHASH: $KPKG $KVERSION; $BBPKG $BBVERSION${PERFVERSION:+; linux-perf $PERFVERSION}; -j$JOBS)"
 msg "full log: $LOG"
 
 failed() {
@@ -184,70 +229,87 @@ failed() {
 	exit 1
 }
 
-msg "[1/5] extracting $TARBALL"
-tar -xf "$TARBALL" -C "$BUILD/src" --strip-components=1 >>"$LOG" 2>&1 ||
-	failed "cannot extract $TARBALL"
-K=$BUILD/src
+if [ "$FORCE" = 0 ] && kernel_cached; then
+	msg "[1-4/5] kernel cached: $KDEST"
+else
+	msg "[1/5] extracting $TARBALL"
+	tar -xf "$TARBALL" -C "$BUILD/src" --strip-components=1 >>"$LOG" 2>&1 ||
+		failed "cannot extract $TARBALL"
+	K=$BUILD/src
 
-msg "[2/5] applying ${#PATCHES[@]} patch(es)"
-for p in "${PATCHES[@]}"; do
-	msg "      ${p#"$HERE"/}"
-	patch -d "$K" -p1 --batch --forward <"$p" >>"$LOG" 2>&1 ||
-		failed "patch ${p#"$HERE"/} does not apply"
-done
+	msg "[2/5] applying ${#PATCHES[@]} patch(es)"
+	for p in "${PATCHES[@]}"; do
+		msg "      ${p#"$HERE"/}"
+		patch -d "$K" -p1 --batch --forward <"$p" >>"$LOG" 2>&1 ||
+			failed "patch ${p#"$HERE"/} does not apply"
+	done
 
-msg "[3/5] configuring: tinyconfig + guest.config"
-# -n: merge with allnoconfig (as tinyconfig itself does), so nothing beyond
-# tinyconfig and the fragment is switched on.
-{
-	make -C "$K" tinyconfig &&
-	(cd "$K" && scripts/kconfig/merge_config.sh -n .config "$HERE/guest.config")
-} >>"$LOG" 2>&1 || failed "configuration failed"
-# merge_config only warns when an option is dropped (unmet dependency):
-# compare every option of the fragment with the final .config ourselves.
-dropped=()
-while IFS= read -r line; do
-	if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
-		sym=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
-	elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
-		sym=${BASH_REMATCH[1]} val=n
-	else
-		continue
+	msg "[3/5] configuring: tinyconfig + guest.config"
+	# -n: merge with allnoconfig (as tinyconfig itself does), so nothing beyond
+	# tinyconfig and the fragment is switched on.
+	{
+		make -C "$K" tinyconfig &&
+		(cd "$K" && scripts/kconfig/merge_config.sh -n .config "$HERE/guest.config")
+	} >>"$LOG" 2>&1 || failed "configuration failed"
+	# merge_config only warns when an option is dropped (unmet dependency):
+	# compare every option of the fragment with the final .config ourselves.
+	dropped=()
+	while IFS= read -r line; do
+		if [[ $line =~ ^(CONFIG_[A-Za-z0-9_]+)=(.*)$ ]]; then
+			sym=${BASH_REMATCH[1]} val=${BASH_REMATCH[2]}
+		elif [[ $line =~ ^#\ (CONFIG_[A-Za-z0-9_]+)\ is\ not\ set$ ]]; then
+			sym=${BASH_REMATCH[1]} val=n
+		else
+			continue
+		fi
+		got=$(grep -E "^$sym=" "$K/.config" | cut -d= -f2- || true)
+		[ -n "$got" ] || got=n
+		[ "$got" = "$val" ] || dropped+=("$sym=$val (got $got)")
+	done <"$HERE/guest.config"
+	if [ ${#dropped[@]} -gt 0 ]; then
+		msg "options of guest.config not in the final .config (unmet dependencies?):"
+		printf '    %s\n' "${dropped[@]}" >&2
+		failed "fix guest.config"
 	fi
-	got=$(grep -E "^$sym=" "$K/.config" | cut -d= -f2- || true)
-	[ -n "$got" ] || got=n
-	[ "$got" = "$val" ] || dropped+=("$sym=$val (got $got)")
-done <"$HERE/guest.config"
-if [ ${#dropped[@]} -gt 0 ]; then
-	msg "options of guest.config not in the final .config (unmet dependencies?):"
-	printf '    %s\n' "${dropped[@]}" >&2
-	failed "fix guest.config"
+	msg "      all $(grep -c '^[#]* *CONFIG_' "$HERE/guest.config") options of guest.config are set"
+
+	msg "[4/5] compiling the kernel (nice -n 10 make -j$JOBS bzImage)"
+	nice -n 10 make -C "$K" -j"$JOBS" bzImage >>"$LOG" 2>&1 &
+	MAKEPID=$!
+	trap 'kill $MAKEPID 2>/dev/null || true' EXIT INT TERM
+	last=0
+	while kill -0 "$MAKEPID" 2>/dev/null; do
+		sleep 2
+		now=$(date +%s)
+		if [ $((now - last)) -ge 15 ]; then
+			last=$now
+			n=$(grep -c '^  CC ' "$LOG" || true)
+			cur=$(grep -E '^  [A-Z]+ ' "$LOG" | tail -n1 | sed 's/^ *//' || true)
+			msg "      $((now - START))s: $n files compiled; $cur"
+		fi
+	done
+	rc=0
+	wait "$MAKEPID" || rc=$?
+	trap - EXIT INT TERM
+	[ "$rc" = 0 ] || failed "kernel build (make exited with $rc)"
+	grep -q ' libvmm_power_off$' "$K/System.map" ||
+		failed "vmlinux lacks libvmm_power_off: patch 0001 not built in"
+	grep -q ' libvmm_pmu_rdmsr$' "$K/System.map" ||
+		failed "vmlinux lacks libvmm_pmu_rdmsr: patch 0002 not built in"
+	rm -rf "$KDEST.tmp"
+	mkdir -p "$KDEST.tmp"
+	cp "$K/arch/x86/boot/bzImage" "$K/vmlinux" "$K/System.map" "$KDEST.tmp/"
+	cp "$K/.config" "$KDEST.tmp/config"
+	cp "$K/usr/gen_init_cpio" "$KDEST.tmp/gen_init_cpio"
+	cp "$LOG" "$KDEST.tmp/build.log"
+	rm -rf "$KDEST"
+	mv "$KDEST.tmp" "$KDEST"
 fi
-msg "      all $(grep -c '^[#]* *CONFIG_' "$HERE/guest.config") options of guest.config are set"
-
-msg "[4/5] compiling the kernel (nice -n 10 make -j$JOBS bzImage)"
-nice -n 10 make -C "$K" -j"$JOBS" bzImage >>"$LOG" 2>&1 &
-MAKEPID=$!
-trap 'kill $MAKEPID 2>/dev/null || true' EXIT INT TERM
-last=0
-while kill -0 "$MAKEPID" 2>/dev/null; do
-	sleep 2
-	now=$(date +%s)
-	if [ $((now - last)) -ge 15 ]; then
-		last=$now
-		n=$(grep -c '^  CC ' "$LOG" || true)
-		cur=$(grep -E '^  [A-Z]+ ' "$LOG" | tail -n1 | sed 's/^ *//' || true)
-		msg "      $((now - START))s: $n files compiled; $cur"
-	fi
-done
-rc=0
-wait "$MAKEPID" || rc=$?
-trap - EXIT INT TERM
-[ "$rc" = 0 ] || failed "kernel build (make exited with $rc)"
-grep -q ' libvmm_power_off$' "$K/System.map" ||
-	failed "vmlinux lacks libvmm_power_off: patch 0001 not built in"
 
 msg "[5/5] building the initramfs (uncompressed newc cpio)"
+# gen_init_cpio (built with the kernel, kept beside it) writes device nodes
+# and root-owned files from a list, without root and reproducibly.
+GEN_CPIO=$KDEST/gen_init_cpio
 {
 	echo "dir /dev 0755 0 0"
 	echo "nod /dev/console 0600 0 0 c 5 1"
@@ -261,11 +323,37 @@ msg "[5/5] building the initramfs (uncompressed newc cpio)"
 		[ "$a" = bin/busybox ] || echo "slink /$a /bin/busybox 0777 0 0"
 	done
 } >"$BUILD/initramfs.list"
-"$K/usr/gen_init_cpio" -t "$EPOCH" "$BUILD/initramfs.list" >"$DEST.tmp/initrd.cpio" 2>>"$LOG" ||
+"$GEN_CPIO" -t "$EPOCH" "$BUILD/initramfs.list" >"$DEST.tmp/initrd.cpio" 2>>"$LOG" ||
 	failed "gen_init_cpio"
 
-cp "$K/arch/x86/boot/bzImage" "$K/vmlinux" "$K/System.map" "$DEST.tmp/"
-cp "$K/.config" "$DEST.tmp/config"
+if [ "$PERF" = 1 ]; then
+	msg "      + perf archive (linux-perf $PERFVERSION)"
+	# perf, the shared libraries it links and the dynamic loader, at the
+	# paths the loader looks for them; then the guest-side self-test.
+	libs=$(ldd "$PERF_BIN" | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\/.*ld-linux/ {print $1}' | sort -u)
+	echo "$libs" | grep -q ld-linux || failed "no dynamic loader found in ldd $PERF_BIN"
+	{
+		dirs() { # every parent directory of the given paths, once, outermost first
+			for f in "$@"; do
+				d=$(dirname "$f")
+				while [ "$d" != / ]; do echo "$d"; d=$(dirname "$d"); done
+			done | sort -u
+		}
+		for d in $(dirs $libs /usr/bin/perf /usr/share/libvmm/x); do
+			echo "dir $d 0755 0 0"
+		done
+		echo "file /usr/bin/perf $PERF_BIN 0755 0 0"
+		for l in $libs; do echo "file $l $(readlink -f "$l") 0755 0 0"; done
+		echo "file /usr/share/libvmm/perf-selftest.sh $HERE/perf-selftest.sh 0755 0 0"
+	} >"$BUILD/perf.list"
+	"$GEN_CPIO" -t "$EPOCH" "$BUILD/perf.list" >"$BUILD/perf.cpio" 2>>"$LOG" ||
+		failed "gen_init_cpio (perf)"
+	cat "$DEST.tmp/initrd.cpio" "$BUILD/perf.cpio" >"$DEST.tmp/initrd-perf.cpio"
+fi
+
+for f in "${KOUTPUTS[@]}"; do
+	ln -f "$KDEST/$f" "$DEST.tmp/$f" 2>/dev/null || cp "$KDEST/$f" "$DEST.tmp/$f"
+done
 echo "$CMDLINE" >"$DEST.tmp/cmdline"
 cp "$LOG" "$DEST.tmp/build.log"
 rm -rf "$DEST"
