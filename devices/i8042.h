@@ -9,9 +9,6 @@
 
 #include "devices/bus.h"
 
-#define I8042_DATA_PORT 0x60
-#define I8042_CMD_PORT 0x64
-
 struct i8042 {
 	pthread_mutex_t lock;
 	uint8_t cmd_byte;

@@ -1,6 +1,7 @@
-/* Devices for test guests: the test-exit port (QEMU isa-debug-exit's port,
- * but the code written is the exit code as is) and scratch registers for
- * port-I/O and MMIO round trips. */
+/* Devices for test guests: the test-exit port (QEMU isa-debug-exit's
+ * interface, but the code written is the exit code as is) and scratch
+ * registers for port-I/O (4 bytes) and MMIO (8 bytes) round trips. Their
+ * addresses are vmm/platform.c's. */
 #ifndef DEVICES_TESTDEV_H
 #define DEVICES_TESTDEV_H
 
@@ -8,11 +9,6 @@
 #include <stdint.h>
 
 #include "devices/bus.h"
-
-#define TESTDEV_EXIT_PORT 0xf4	   /* write: end the VM with this code */
-#define TESTDEV_SCRATCH_PORT 0xf8  /* 4 bytes, read back what was written */
-#define TESTDEV_MMIO_BASE 0xd0000000ULL /* 8 bytes, read back what was written */
-#define TESTDEV_MMIO_SIZE 0x1000
 
 struct testdev {
 	pthread_mutex_t lock;

@@ -10,8 +10,6 @@
 
 #include "devices/bus.h"
 
-#define UART_COM1_BASE 0x3f8
-#define UART_COM1_IRQ 4
 #define UART_RX_RING 4096
 
 struct uart {

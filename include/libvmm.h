@@ -24,6 +24,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Marks the API: the library is built with hidden visibility, so what
+ * libvmm.so exports is exactly the functions declared with VMM_API. */
+#if defined(__GNUC__)
+#define VMM_API __attribute__((visibility("default")))
+#else
+#define VMM_API
+#endif
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -35,7 +43,7 @@ extern "C" {
 struct vmm;
 
 /* Returns LIBVMM_VERSION of the library actually linked. */
-const char *vmm_version(void);
+VMM_API const char *vmm_version(void);
 
 /* Severity of a log message. */
 enum vmm_log_level {
@@ -168,46 +176,47 @@ struct vmm_pmu_stats {
 };
 
 /* Fill @cfg with defaults. */
-void vmm_config_init(struct vmm_config *cfg);
+VMM_API void vmm_config_init(struct vmm_config *cfg);
 
 /* Build a VM from @cfg: open /dev/kvm, map memory, load the image, create the
  * vCPUs. On failure returns a negative errno and, when @err is not NULL,
  * writes one line saying why into @err (at most @errlen bytes). */
-int vmm_create(const struct vmm_config *cfg, struct vmm **vm, char *err, size_t errlen);
+VMM_API int vmm_create(const struct vmm_config *cfg, struct vmm **vm, char *err, size_t errlen);
 
 /* Run the VM until it ends: one thread per vCPU, this call waits for all of
  * them. Returns 0 when the VM ended (see vmm_get_exit()), -EBUSY if it is
  * already running or has run. */
-int vmm_run(struct vmm *vm);
+VMM_API int vmm_run(struct vmm *vm);
 
 /* Ask a running VM to stop; returns at once. Safe from any thread and from a
  * signal handler. */
-void vmm_stop(struct vmm *vm);
+VMM_API void vmm_stop(struct vmm *vm);
 
 /* Queue bytes for the guest's serial port (as typed at a console). Safe from
  * any thread. Returns the number of bytes taken (the rest did not fit). */
-int vmm_console_input(struct vmm *vm, const void *buf, size_t len);
+VMM_API int vmm_console_input(struct vmm *vm, const void *buf, size_t len);
 
 /* Read how the VM ended. */
-int vmm_get_exit(const struct vmm *vm, struct vmm_exit *ex);
+VMM_API int vmm_get_exit(const struct vmm *vm, struct vmm_exit *ex);
 
 /* PMU statistics, summed over the vCPUs; valid after vmm_run() returns. */
-int vmm_get_pmu_stats(const struct vmm *vm, struct vmm_pmu_stats *st);
+VMM_API int vmm_get_pmu_stats(const struct vmm *vm, struct vmm_pmu_stats *st);
 
 /* PMU statistics of one vCPU (0 .. cpus-1); -EINVAL for another index. */
-int vmm_get_vcpu_pmu_stats(const struct vmm *vm, unsigned int cpu, struct vmm_pmu_stats *st);
+VMM_API int vmm_get_vcpu_pmu_stats(const struct vmm *vm, unsigned int cpu,
+				   struct vmm_pmu_stats *st);
 
 /* Write the PMU statistics as text (json false) or one JSON object into buf.
  * Returns the length written or a negative errno (-ENOSPC if too small). */
-int vmm_format_pmu_stats(const struct vmm *vm, bool json, char *buf, size_t len);
+VMM_API int vmm_format_pmu_stats(const struct vmm *vm, bool json, char *buf, size_t len);
 
 /* Release everything the VM holds. Call after vmm_run() returned (or instead
  * of it). NULL is ignored. */
-void vmm_destroy(struct vmm *vm);
+VMM_API void vmm_destroy(struct vmm *vm);
 
 /* Parse a size such as "256M", "1G", "4096", "64K" (binary units). Returns 0
  * and the size in @bytes, or -EINVAL (syntax) / -ERANGE (overflow). */
-int vmm_parse_size(const char *s, uint64_t *bytes);
+VMM_API int vmm_parse_size(const char *s, uint64_t *bytes);
 
 #ifdef __cplusplus
 }

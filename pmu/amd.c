@@ -52,9 +52,13 @@ static int amd_rdmsr(struct vpmu *v, uint32_t msr, uint64_t *val)
 	if (msr >= MSR_AMD_GLOBAL_STATUS && msr <= MSR_AMD_GLOBAL_STATUS_SET) {
 		if (!v->has_global)
 			return -EINVAL;
-		if (msr == MSR_AMD_GLOBAL_STATUS)
+		if (msr == MSR_AMD_GLOBAL_STATUS) {
+			int ret = vpmu_fold_all(v);
+
 			*val = v->global_status;
-		else if (msr == MSR_AMD_GLOBAL_CTL)
+			return ret;
+		}
+		if (msr == MSR_AMD_GLOBAL_CTL)
 			*val = v->global_ctrl;
 		else
 			*val = 0;	/* write-only in effect */

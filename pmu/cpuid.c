@@ -9,6 +9,11 @@
 #define CPUID_80000001_ECX_PERFCTR_CORE	(1u << 23)
 #define CPUID_80000022_EAX_PERFMON_V2	(1u << 0)
 
+/* Leaf 1 for PDCM; 0xa Intel's PMU; 0x80000001 PerfCtrExtCore; 0x80000022
+ * AMD PerfMonV2. */
+const uint32_t pmu_cpuid_leaves[] = { 0x1, 0xa, 0x80000001, 0x80000022 };
+const unsigned int pmu_cpuid_nr_leaves = ARRAY_SIZE(pmu_cpuid_leaves);
+
 #define INTEL_PMU_VERSION		2
 #define INTEL_ARCH_EVENTS		7
 

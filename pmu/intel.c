@@ -88,9 +88,12 @@ static int intel_rdmsr(struct vpmu *v, uint32_t msr, uint64_t *val)
 	case MSR_IA32_FIXED_CTR_CTRL:
 		*val = fixed_ctrl(v);
 		return 0;
-	case MSR_IA32_PERF_GLOBAL_STATUS:
+	case MSR_IA32_PERF_GLOBAL_STATUS: {
+		int ret = vpmu_fold_all(v);
+
 		*val = v->global_status;
-		return 0;
+		return ret;
+	}
 	case MSR_IA32_PERF_GLOBAL_CTRL:
 		*val = v->global_ctrl;
 		return 0;

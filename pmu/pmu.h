@@ -45,6 +45,8 @@ struct pmu_config {
 
 /* Fill *cfg with the defaults of a model (lazy, all features on). */
 void pmu_config_defaults(struct pmu_config *cfg, enum pmu_model model);
+/* 0 if the model can have this shape; else -EINVAL and one line in @err. */
+int pmu_config_check(const struct pmu_config *cfg, char *err, size_t len);
 
 struct pmu_stats {
 	/* guest MSR exits */
@@ -100,6 +102,14 @@ void vpmu_tick(struct vpmu *v, uint64_t now_ns);
  */
 int vpmu_overflow(struct vpmu *v);
 
+/*
+ * A guest MSR access (a counter read, a disable, a status read) may find
+ * an overflow that wants a PMI. Call after each access and deliver at the
+ * end of that exit when this returns true: hardware would have raised it
+ * already, and a guest that waits for it polls the counter meanwhile.
+ */
+bool vpmu_take_pmi(struct vpmu *v);
+
 /* Values for an in-kernel shadow PMU so guest RDPMC sees coherent counts. */
 struct pmu_msr_value {
 	uint32_t msr;
@@ -109,7 +119,8 @@ int vpmu_shadow_values(struct vpmu *v, struct pmu_msr_value *out, int max);
 
 const struct pmu_stats *vpmu_stats(const struct vpmu *v);
 void pmu_stats_add(struct pmu_stats *sum, const struct pmu_stats *add);
-/* Returns the length snprintf would write, or negative errno. */
+/* Text: one "name value" line per field. JSON: one object, no newline.
+ * Returns the length snprintf would write, or negative errno. */
 int pmu_stats_format(const struct pmu_stats *s, bool json, char *buf,
 		     size_t len);
 
@@ -120,6 +131,10 @@ struct pmu_msr_range {
 };
 int pmu_msr_ranges(const struct pmu_config *cfg, struct pmu_msr_range *out,
 		   int max);
+
+/* The CPUID leaves the vPMU owns (patches or hides); nothing else. */
+extern const uint32_t pmu_cpuid_leaves[];
+extern const unsigned int pmu_cpuid_nr_leaves;
 
 /* A CPUID leaf, independent of KVM's structure. */
 struct pmu_cpuid_entry {

@@ -78,7 +78,7 @@ int pmu_stats_format(const struct pmu_stats *s, bool json, char *buf,
 	}
 	if (json) {
 		p = at(buf, len, used, &room);
-		ret = snprintf(p, room, "}\n");
+		ret = snprintf(p, room, "}");
 		if (ret < 0)
 			return -EIO;
 		used += ret;

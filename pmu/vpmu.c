@@ -244,6 +244,18 @@ int vpmc_bev_disable(struct vpmu *v, struct vpmc *pmc)
 	}
 	pmc->bev_enabled = false;
 	pmc->sync = SYNC_DIRTY;
+	/*
+	 * Hardware raises a sampling counter's PMI at the overflow, before
+	 * any later disable; the host tells us only when we look. Look now,
+	 * so the overflow's status bit and PMI reach the guest while it still
+	 * treats the counter as active (a PMI for a counter it already
+	 * stopped is one it cannot account for).
+	 */
+	if (pmc->bev_period && vpmc_wants_pmi(pmc)) {
+		uint64_t val;
+
+		return vpmc_read(v, pmc, &val);
+	}
 	return 0;
 }
 
@@ -291,22 +303,37 @@ int vpmc_write(struct vpmu *v, struct vpmc *pmc, uint64_t val)
 	return 0;
 }
 
-static int vpmu_check_config(const struct pmu_config *cfg)
+int pmu_config_check(const struct pmu_config *cfg, char *err, size_t len)
 {
 	switch (cfg->model) {
 	case PMU_MODEL_INTEL:
-		if (cfg->nr_gp > PMU_INTEL_MAX_GP)
+		if (cfg->nr_gp > PMU_INTEL_MAX_GP) {
+			snprintf(err, len, "the Intel model has 1 to %d GP counters, not %u",
+				 PMU_INTEL_MAX_GP, cfg->nr_gp);
 			return -EINVAL;
-		return 0;
+		}
+		break;
 	case PMU_MODEL_AMD:
 		if (cfg->nr_gp && cfg->nr_gp != PMU_AMD_NR_LEGACY &&
-		    cfg->nr_gp != PMU_AMD_NR_CORE)
+		    cfg->nr_gp != PMU_AMD_NR_CORE) {
+			snprintf(err, len, "the AMD model has %d (legacy) or %d counters, not %u",
+				 PMU_AMD_NR_LEGACY, PMU_AMD_NR_CORE, cfg->nr_gp);
 			return -EINVAL;
-		if (cfg->perfmon_v2 && cfg->nr_gp == PMU_AMD_NR_LEGACY)
+		}
+		if (cfg->perfmon_v2 && cfg->nr_gp == PMU_AMD_NR_LEGACY) {
+			snprintf(err, len, "AMD PerfMonV2 needs %d counters", PMU_AMD_NR_CORE);
 			return -EINVAL;
-		return 0;
+		}
+		break;
+	default:
+		snprintf(err, len, "unknown PMU model %d", (int)cfg->model);
+		return -EINVAL;
 	}
-	return -EINVAL;
+	if (cfg->policy != PMU_POLICY_LAZY && cfg->policy != PMU_POLICY_NAIVE) {
+		snprintf(err, len, "unknown PMU policy %d", (int)cfg->policy);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 int vpmu_create(const struct pmu_config *cfg, const struct pmu_backend *be,
@@ -318,11 +345,11 @@ int vpmu_create(const struct pmu_config *cfg, const struct pmu_backend *be,
 
 	if (!cfg || !be || !be->ops || !out)
 		return -EINVAL;
-	ret = vpmu_check_config(cfg);
+	char why[96];
+
+	ret = pmu_config_check(cfg, why, sizeof(why));
 	if (ret)
 		return ret;
-	if (cfg->policy != PMU_POLICY_LAZY && cfg->policy != PMU_POLICY_NAIVE)
-		return -EINVAL;
 
 	v = calloc(1, sizeof(*v));
 	if (!v)
@@ -438,11 +465,35 @@ int vpmu_overflow(struct vpmu *v)
 	}
 	if (ret)
 		return ret;
+	return vpmu_take_pmi(v);
+}
+
+bool vpmu_take_pmi(struct vpmu *v)
+{
 	if (!v->pmi_pending)
-		return 0;
+		return false;
 	v->pmi_pending = false;
 	v->stats.pmis++;
-	return 1;
+	return true;
+}
+
+int vpmu_fold_all(struct vpmu *v)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < PMU_MAX_PMC; i++) {
+		struct vpmc *pmc = &v->pmc[i];
+		uint64_t val;
+		int err;
+
+		if (!pmc->bev || (pmc->sync != SYNC_LIVE && pmc->sync != SYNC_DIRTY))
+			continue;
+		err = vpmc_read(v, pmc, &val);
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
 }
 
 int vpmu_shadow_values(struct vpmu *v, struct pmu_msr_value *out, int max)

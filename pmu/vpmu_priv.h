@@ -112,6 +112,9 @@ int vpmc_bev_close(struct vpmu *v, struct vpmc *pmc);
 int vpmc_bev_enable(struct vpmu *v, struct vpmc *pmc);
 int vpmc_bev_disable(struct vpmu *v, struct vpmc *pmc);
 uint64_t vpmc_period(struct vpmu *v, const struct vpmc *pmc);
+/* Fold every counting host event, so GLOBAL_STATUS shows each overflow
+ * that has happened, as hardware's does the moment it happens. */
+int vpmu_fold_all(struct vpmu *v);
 
 /* policy.c: bring host events in line with the guest registers */
 int vpmc_reprogram(struct vpmu *v, struct vpmc *pmc);

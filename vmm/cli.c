@@ -24,7 +24,9 @@ const char cli_usage[] =
 	"  -c, --cpus N             number of vCPUs (default 1)\n"
 	"      --cpuid-compat MODE  auto|none|emulated: hide features the host cannot run\n"
 	"Virtual PMU:\n"
-	"      --pmu MODE           on|off|force (default on: only where Linux guests can use it)\n"
+	"      --pmu MODE           on|off|force|rdmsr (default on: only where a stock Linux\n"
+	"                           guest can use it; rdmsr: for a guest kernel that reads\n"
+	"                           counters by RDMSR, adds libvmm.pmu_rdmsr=1 to its cmdline)\n"
 	"      --pmu-policy P       lazy|naive (default lazy)\n"
 	"      --pmu-backend B      perf|null (default perf)\n"
 	"      --pmu-model M        host|intel|amd (default host)\n"
@@ -139,7 +141,7 @@ static int parse_uint(const char *s, unsigned int max, unsigned int *out)
 
 static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, size_t errlen)
 {
-	static const char *const pmu_modes[] = {"on", "off", "force", NULL};
+	static const char *const pmu_modes[] = {"on", "off", "force", "rdmsr", NULL};
 	static const char *const policies[] = {"lazy", "naive", NULL};
 	static const char *const backends[] = {"perf", "null", NULL};
 	static const char *const models[] = {"host", "intel", "amd", NULL};
@@ -185,7 +187,7 @@ static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, 
 		break;
 	case OPT_PMU:
 		if ((i = pick(arg, pmu_modes)) < 0)
-			FAIL("--pmu %s: expected on, off or force", arg);
+			FAIL("--pmu %s: expected on, off, force or rdmsr", arg);
 		cfg->pmu = (enum vmm_pmu_mode)i;
 		break;
 	case OPT_PMU_POLICY:

@@ -1,5 +1,7 @@
-/* CPUID policy. The host-compatibility rule is documented in README.md
- * ("CPUID"); --cpuid-compat overrides the detection. */
+/* The steps of the guest CPUID pipeline that the VM core owns (see
+ * cpuid.h): KVM's supported CPUID, the identity leaves, the host-
+ * compatibility rule (README.md, "CPUID"; --cpuid-compat overrides the
+ * detection) and the per-vCPU topology. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +59,63 @@ struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uin
 		return e;
 	}
 	return NULL;
+}
+
+static uint32_t range_base(uint32_t function)
+{
+	return function & 0xffff0000u;
+}
+
+struct kvm_cpuid_entry2 *cpuid_get(struct kvm_cpuid2 *c, uint32_t function, uint32_t index)
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(c, function, index), *max;
+
+	if (e == NULL) {
+		if (c->nent >= CPUID_MAX_ENTRIES)
+			return NULL;
+		e = &c->entries[c->nent++];
+		memset(e, 0, sizeof(*e));
+		e->function = function;
+		e->index = index;
+		if (index != 0)
+			e->flags = KVM_CPUID_FLAG_SIGNIFCANT_INDEX;
+	}
+	max = cpuid_find(c, range_base(function), 0);
+	if (max != NULL && max != e && max->eax < function)
+		max->eax = function;
+	return e;
+}
+
+#define CPUID_1_ECX_HYPERVISOR (1u << 31)
+/* "KVMKVMKVM\0\0\0" as EBX, ECX, EDX. */
+#define KVM_SIG_EBX 0x4b4d564bu
+#define KVM_SIG_ECX 0x564b4d56u
+#define KVM_SIG_EDX 0x0000004du
+/* KVM's LAPIC timer runs at 1 GHz whatever the host. */
+#define KVM_APIC_BUS_KHZ 1000000u
+
+int cpuid_set_vm_identity(struct kvm_cpuid2 *c, uint32_t tsc_khz)
+{
+	struct kvm_cpuid_entry2 *e;
+
+	if ((e = cpuid_get(c, 1, 0)) == NULL)
+		return -ENOSPC;
+	e->ecx |= CPUID_1_ECX_HYPERVISOR;
+	/* KVM lists its signature and features itself; a KVM that did not
+	 * would still be KVM. */
+	if ((e = cpuid_get(c, CPUID_HV_SIGNATURE, 0)) == NULL)
+		return -ENOSPC;
+	e->ebx = KVM_SIG_EBX;
+	e->ecx = KVM_SIG_ECX;
+	e->edx = KVM_SIG_EDX;
+	if (tsc_khz == 0)
+		return 0;
+	if ((e = cpuid_get(c, CPUID_HV_TSC_FREQ, 0)) == NULL)
+		return -ENOSPC;
+	e->eax = tsc_khz;
+	e->ebx = KVM_APIC_BUS_KHZ;
+	e->ecx = e->edx = 0;
+	return 0;
 }
 
 /* One feature bit the emulated host cannot run. */

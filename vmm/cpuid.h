@@ -1,5 +1,11 @@
-/* CPUID policy: KVM's supported CPUID, leaves contributed by owners (the
- * vPMU), then a host-compatibility step hiding what this host cannot run. */
+/* The guest's CPUID, built as one pipeline with one owner per leaf:
+ *   KVM's supported CPUID (cpuid_get_supported)
+ *   -> the VM core's identity: hypervisor bit, KVM's paravirt leaves, TSC
+ *      frequency (cpuid_set_vm_identity)
+ *   -> each owner patches only the leaves it declares (the vPMU: leaf 1's
+ *      PDCM, 0xa, 0x80000001, 0x80000022)
+ *   -> the host-compatibility step hides what this host cannot run
+ *   -> a per-vCPU copy with its topology (cpuid_set_vcpu_identity). */
 #ifndef VMM_CPUID_H
 #define VMM_CPUID_H
 
@@ -28,6 +34,21 @@ int cpuid_get_supported(int kvm_fd, struct kvm_cpuid2 **out);
 
 /* Find leaf @function/@index, or NULL. */
 struct kvm_cpuid_entry2 *cpuid_find(struct kvm_cpuid2 *c, uint32_t function, uint32_t index);
+
+/* Find leaf @function/@index, or append it zeroed (NULL when full); the
+ * maximum leaf of its range (0, 0x40000000, 0x80000000) is raised to it. */
+struct kvm_cpuid_entry2 *cpuid_get(struct kvm_cpuid2 *c, uint32_t function, uint32_t index);
+
+/* The hypervisor's signature leaf and the TSC frequency leaf. */
+#define CPUID_HV_SIGNATURE 0x40000000u
+#define CPUID_HV_TSC_FREQ 0x40000010u
+
+/* The VM core's identity leaves: CPUID.1:ECX[31] (running under a
+ * hypervisor, which is how a guest finds KVM's paravirt leaves and
+ * kvm-clock), KVM's signature at 0x40000000 with its features at
+ * 0x40000001, and where @tsc_khz is known the TSC and LAPIC bus frequencies
+ * at 0x40000010 (kHz). Returns 0 or -ENOSPC. */
+int cpuid_set_vm_identity(struct kvm_cpuid2 *c, uint32_t tsc_khz);
 
 /* Hide what an emulated host cannot execute in guest kernel mode: XSAVE and
  * its family (XRSTORS fails to emulate), POPCNT, SMAP (CLAC), RDRAND,

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
@@ -173,4 +174,29 @@ int kvm_setup_irq_routing(struct vmm *vm)
 		ret = -errno;
 	free(r);
 	return ret;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t kvm_guest_tsc_khz(const struct vmm *vm)
+{
+	int khz = ioctl(vm->vm_fd, KVM_GET_TSC_KHZ, 0);
+	struct timespec pause = {0, 5000000};
+	uint64_t t0, t1, c0, c1;
+
+	if (khz > 0)
+		return (uint32_t)khz;
+	/* Older KVM has the ioctl on vCPUs only: measure against the clock. */
+	t0 = monotonic_ns();
+	c0 = __builtin_ia32_rdtsc();
+	nanosleep(&pause, NULL);
+	c1 = __builtin_ia32_rdtsc();
+	t1 = monotonic_ns();
+	return t1 > t0 ? (uint32_t)((c1 - c0) * 1000000ULL / (t1 - t0)) : 0;
 }

@@ -1,20 +1,26 @@
-/* The VM core's side of the virtual PMU: decides what the guest sees
- * (--pmu off|on|force), claims the PMU MSRs, contributes CPUID leaves, and
- * runs one vPMU per vCPU on that vCPU's thread. */
+/* The VM core's side of the virtual PMU, as the rest of the core calls it:
+ * setup (what the guest is shown, MSR claims: pmu_setup.c), the CPUID leaves
+ * the vPMU owns (pmu_cpuid.c), the per-vCPU runtime (pmu_vcpu.c) and the
+ * statistics API (pmu_stats.c). */
 #ifndef VMM_PMU_GLUE_H
 #define VMM_PMU_GLUE_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct vmm;
 struct vcpu;
 struct kvm_cpuid2;
 
 /* Decide the PMU mode, log it in one line, claim the MSRs. Needs
- * vm->cpuid (KVM's supported CPUID) for the vendor. */
+ * vm->cpuid (KVM's supported CPUID) for the vendor and vm->tsc_khz. */
 int vm_pmu_setup(struct vmm *vm, char *err, size_t errlen);
-/* Add or hide the PMU leaves in the VM's CPUID. */
+/* The kernel command-line switch a Linux guest needs for the PMU it is
+ * shown ("" when none). */
+const char *vm_pmu_guest_cmdline(const struct vmm *vm);
+/* The vPMU's step of the CPUID pipeline: patch (or hide) only the leaves
+ * pmu/ declares it owns. */
 int vm_pmu_patch_cpuid(struct vmm *vm, struct kvm_cpuid2 *cpuid);
 /* On the vCPU thread, before its first KVM_RUN / after its last. */
 int vm_pmu_vcpu_start(struct vcpu *vcpu);

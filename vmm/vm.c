@@ -28,7 +28,7 @@
 	"console=ttyS0 panic=-1 reboot=k libvmm.poweroff_port=0x505 tsc=reliable no_timer_check"
 /* Appended on software-assisted hosts, whose emulator cannot run these
  * instructions in guest kernel mode; clearcpuid is the only mask the
- * kernel honours before it uses them (DESIGN.md). */
+ * kernel honours before it uses them (README.md, "CPUID"). */
 #define EMULATED_HOST_CMDLINE                                                                      \
 	" clearcpuid=xsave,popcnt,smap,rdrand,rdseed,rdpid,fsgsbase,rdtscp,pcid,invpcid,"          \
 	"3dnowprefetch"
@@ -48,87 +48,28 @@ void vmm_config_init(struct vmm_config *cfg)
 	cfg->kick_signal = SIGUSR2;
 }
 
-static void console_tx(void *opaque, uint8_t byte)
-{
-	struct vmm *vm = opaque;
-
-	if (vm->cfg.console_out_fd >= 0) {
-		/* A console that went away must not stop the guest. */
-		ssize_t n = write(vm->cfg.console_out_fd, &byte, 1);
-		(void)n;
-	} else if (vm->cfg.console_sink != NULL) {
-		vm->cfg.console_sink(vm->cfg.console_opaque, &byte, 1);
-	}
-}
-
-static void uart_irq(void *opaque, bool level)
-{
-	struct vmm *vm = opaque;
-	struct kvm_irq_level irq = {.irq = UART_COM1_IRQ, .level = level};
-
-	if (ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0)
-		vm_log(vm, VMM_LOG_WARN, "KVM_IRQ_LINE %d: %s", UART_COM1_IRQ, strerror(errno));
-}
-
-static void kbd_reset(void *opaque)
-{
-	vm_end(opaque, VMM_EXIT_RESET, 0, "guest reset (i8042)");
-}
-
-static void guest_poweroff(void *opaque)
-{
-	vm_end(opaque, VMM_EXIT_POWEROFF, 0, "guest powered off");
-}
-
-static void test_exit(void *opaque, uint32_t code)
-{
-	vm_end(opaque, VMM_EXIT_TEST, (int)code, "guest exited with code %u", code);
-}
-
+/* The PC's devices, placed as vmm/platform.c's table says. */
 static int setup_devices(struct vmm *vm, char *err, size_t errlen)
 {
-	int ret;
+	const struct platform_device *table;
+	size_t n;
 
-	bus_init(&vm->pio);
-	bus_init(&vm->mmio);
-	ret = uart_init(&vm->uart, console_tx, uart_irq, vm);
-	if (ret < 0)
-		goto fail;
-	vm->uart_ready = true;
-	ret = i8042_init(&vm->kbd, kbd_reset, vm);
-	if (ret < 0)
-		goto fail;
-	vm->kbd_ready = true;
-	ret = testdev_init(&vm->testdev, test_exit, vm);
-	if (ret < 0)
-		goto fail;
-	vm->testdev_ready = true;
-	vm->poweroff = (struct poweroff){guest_poweroff, vm};
-	if ((ret = bus_register(&vm->pio, UART_COM1_BASE, 8, &uart_ops, &vm->uart, "com1")) < 0 ||
-	    (ret = bus_register(&vm->pio, I8042_DATA_PORT, 1, &i8042_data_ops, &vm->kbd,
-				"i8042-data")) < 0 ||
-	    (ret = bus_register(&vm->pio, I8042_CMD_PORT, 1, &i8042_cmd_ops, &vm->kbd,
-				"i8042-cmd")) < 0 ||
-	    (ret = bus_register(&vm->pio, TESTDEV_EXIT_PORT, 4, &testdev_exit_ops, &vm->testdev,
-				"test-exit")) < 0 ||
-	    (ret = bus_register(&vm->pio, TESTDEV_SCRATCH_PORT, 4, &testdev_port_ops,
-				&vm->testdev, "test-scratch")) < 0 ||
-	    (ret = bus_register(&vm->pio, POWEROFF_PORT, 1, &poweroff_ops, &vm->poweroff,
-				"poweroff")) < 0 ||
-	    (ret = bus_register(&vm->mmio, TESTDEV_MMIO_BASE, TESTDEV_MMIO_SIZE, &testdev_mmio_ops,
-				&vm->testdev, "test-mmio")) < 0)
-		goto fail;
-	return 0;
-fail:
-	snprintf(err, errlen, "device setup: %s", strerror(-ret));
-	return ret;
+	table = platform_pc(&n);
+	return platform_setup(vm, table, n, err, errlen);
 }
 
-/* vm->cpuid holds KVM's supported CPUID; owners' leaves, then the host step. */
+/* The CPUID pipeline (vmm/cpuid.h) after KVM's supported CPUID: the VM
+ * core's identity leaves, each owner's leaves, then the host step. The
+ * per-vCPU topology is set when each vCPU is created. */
 static int setup_cpuid(struct vmm *vm, char *err, size_t errlen)
 {
 	int hidden, ret;
 
+	ret = cpuid_set_vm_identity(vm->cpuid, vm->tsc_khz);
+	if (ret < 0) {
+		snprintf(err, errlen, "CPUID identity leaves: %s", strerror(-ret));
+		return ret;
+	}
 	ret = vm_pmu_patch_cpuid(vm, vm->cpuid);
 	if (ret < 0) {
 		snprintf(err, errlen, "PMU CPUID leaves: %s", strerror(-ret));
@@ -185,26 +126,52 @@ static int load_firmware(struct vmm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/* The given command line, or the default one, plus what the guest needs for
+ * the PMU it is shown (@extra, unless already there). malloc'd in *out. */
+static int compose_cmdline(const struct vmm *vm, const char *extra, char **out)
+{
+	const char *base = vm->cmdline;
+	char dflt[512];
+	size_t len;
+
+	if (base == NULL) {
+		snprintf(dflt, sizeof(dflt), "%s%s", DEFAULT_CMDLINE,
+			 vm->host_kind == HOST_KIND_EMULATED ? EMULATED_HOST_CMDLINE : "");
+		base = dflt;
+	}
+	if (*extra != '\0' && strstr(base, extra) != NULL)
+		extra = "";
+	len = strlen(base) + strlen(extra) + 2;
+	*out = malloc(len);
+	if (*out == NULL)
+		return -ENOMEM;
+	snprintf(*out, len, "%s%s%s", base, *base && *extra ? " " : "", extra);
+	return 0;
+}
+
 static int load_linux(struct vmm *vm, char *err, size_t errlen)
 {
 	struct linux_boot_args a = {
 		.nr_cpus = vm->nr_vcpus,
 		.host_decompress = vm->cfg.host_decompress,
 	};
-	char cmdline[1024];
+	const char *pmu_switch = vm_pmu_guest_cmdline(vm);
 	uint8_t *kernel = NULL, *initrd = NULL;
+	char *cmdline = NULL;
 	int ret;
 
-	if (vm->cmdline == NULL) {
-		snprintf(cmdline, sizeof(cmdline), "%s%s", DEFAULT_CMDLINE,
-			 vm->host_kind == HOST_KIND_EMULATED ? EMULATED_HOST_CMDLINE : "");
-		a.cmdline = cmdline;
-	} else {
-		a.cmdline = vm->cmdline;
+	ret = compose_cmdline(vm, pmu_switch, &cmdline);
+	if (ret < 0) {
+		snprintf(err, errlen, "kernel command line: %s", strerror(-ret));
+		return ret;
 	}
+	a.cmdline = cmdline;
+	if (*pmu_switch != '\0')
+		vm_log(vm, VMM_LOG_INFO, "boot: %s added to the kernel command line (--pmu rdmsr)",
+		       pmu_switch);
 	ret = image_read("kernel", vm->kernel_path, MAX_KERNEL, &kernel, &a.kernel_len, err, errlen);
 	if (ret < 0)
-		return ret;
+		goto out;
 	a.kernel = kernel;
 	if (vm->initrd_path != NULL) {
 		ret = image_read("initrd", vm->initrd_path, MAX_INITRD, &initrd, &a.initrd_len, err,
@@ -221,6 +188,7 @@ static int load_linux(struct vmm *vm, char *err, size_t errlen)
 out:
 	free(kernel);
 	free(initrd);
+	free(cmdline);
 	return ret;
 }
 
@@ -359,6 +327,7 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, char *err, size_t
 	if (ret < 0)
 		goto fail;
 	vm->msr_ready = true;
+	vm->tsc_khz = kvm_guest_tsc_khz(vm);
 	ret = cpuid_get_supported(vm->kvm_fd, &vm->cpuid);
 	if (ret < 0) {
 		snprintf(err, errlen, "KVM_GET_SUPPORTED_CPUID: %s", strerror(-ret));
@@ -470,9 +439,11 @@ void vmm_stop(struct vmm *vm)
 
 int vmm_console_input(struct vmm *vm, const void *buf, size_t len)
 {
-	if (!vm->uart_ready)
+	struct uart *com1 = platform_console(vm);
+
+	if (com1 == NULL)
 		return -ENODEV;
-	return (int)uart_receive(&vm->uart, buf, len > INT32_MAX ? INT32_MAX : len);
+	return (int)uart_receive(com1, buf, len > INT32_MAX ? INT32_MAX : len);
 }
 
 int vmm_get_exit(const struct vmm *vm, struct vmm_exit *ex)
@@ -500,12 +471,7 @@ void vmm_destroy(struct vmm *vm)
 		close(vm->kvm_fd);
 	if (vm->event_fd >= 0)
 		close(vm->event_fd);
-	if (vm->uart_ready)
-		uart_destroy(&vm->uart);
-	if (vm->kbd_ready)
-		i8042_destroy(&vm->kbd);
-	if (vm->testdev_ready)
-		testdev_destroy(&vm->testdev);
+	platform_teardown(vm);
 	if (vm->msr_ready)
 		msr_router_destroy(&vm->msr);
 	free(vm->cpuid);

@@ -10,12 +10,9 @@
 #include "libvmm.h"
 #include "boot/plan.h"
 #include "devices/bus.h"
-#include "devices/i8042.h"
-#include "devices/poweroff.h"
-#include "devices/testdev.h"
-#include "devices/uart.h"
 #include "vmm/cpuid.h"
 #include "vmm/msr_router.h"
+#include "vmm/platform.h"
 
 struct kvm_run;
 struct kvm_cpuid2;
@@ -47,11 +44,8 @@ struct vmm {
 
 	struct bus pio, mmio;
 	struct msr_router msr;
-	struct uart uart;
-	struct i8042 kbd;
-	struct testdev testdev;
-	struct poweroff poweroff;
-	bool uart_ready, kbd_ready, testdev_ready, msr_ready;
+	struct platform devices; /* placed on pio/mmio by vmm/platform.c */
+	bool msr_ready;
 
 	struct kvm_cpuid2 *cpuid;
 	struct boot_plan plan;
@@ -96,5 +90,7 @@ int kvm_open_checked(struct vmm *vm, char *err, size_t errlen);
 int kvm_setup_vm(struct vmm *vm, char *err, size_t errlen);
 int kvm_set_msr_filter(struct vmm *vm);
 int kvm_setup_irq_routing(struct vmm *vm);
+/* The guest's TSC frequency in kHz (0 if it cannot be known). */
+uint32_t kvm_guest_tsc_khz(const struct vmm *vm);
 
 #endif

@@ -13,8 +13,9 @@
 #
 # --perf also builds initrd-perf.cpio: initrd.cpio followed by a second
 # archive with Debian's perf (package linux-perf: the binary, its shared
-# libraries and the dynamic loader, ~30 MB uncompressed) and the guest-side
-# perf self-test (perf-selftest.sh). Linux unpacks both archives.
+# libraries and the dynamic loader, ~30 MB uncompressed) and the guest sides
+# of the perf self-test and benchmark (perf-selftest.sh, perf-bench.sh).
+# Linux unpacks both archives.
 #
 # Usage: build.sh [--out DIR] [--jobs N] [--perf] [--print-paths] [--no-build]
 #                 [--force] [--keep-tree] [--install-deps] [-h|--help]
@@ -48,9 +49,8 @@ KERNEL_RECIPE=2
 #   mitigation set-up (each costs VM exits or emulated code). No `nokaslr`:
 #   the kernel has no KASLR (RANDOMIZE_BASE=n), it would only be handed to
 #   /init as an unknown parameter.
-# - clearcpuid=...: workaround for the nested hosts in ../../shared/DESIGN.md
-#   ("A Linux guest on these nested hosts"): their emulator cannot execute
-#   XRSTOR(S)/POPCNT/CLAC in guest kernel mode. Harmless elsewhere (a few
+# - clearcpuid=...: workaround for software-assisted (kvm_pvm) nested hosts,
+#   whose emulator cannot execute XRSTOR(S)/POPCNT/CLAC in guest kernel mode. Harmless elsewhere (a few
 #   unused CPU features); drop it once the hosts are fixed.
 CMDLINE="console=ttyS0 earlyprintk=serial,ttyS0,115200 panic=-1 reboot=k"
 CMDLINE+=" libvmm.poweroff_port=0x505 tsc=reliable no_timer_check io_delay=none"
@@ -145,7 +145,7 @@ KHASH=$(
 HASH=$(
 	{
 		echo "kernel $KHASH"
-		hash_files "$HERE/build.sh" "$HERE/init" "$HERE/perf-selftest.sh"
+		hash_files "$HERE/build.sh" "$HERE/init" "$HERE/perf-selftest.sh" "$HERE/perf-bench.sh"
 		echo "$BBPKG $BBVERSION"
 		[ "$PERF" = 0 ] || echo "linux-perf $PERFVERSION"
 	} | sha256sum | cut -c1-16
@@ -345,6 +345,7 @@ if [ "$PERF" = 1 ]; then
 		echo "file /usr/bin/perf $PERF_BIN 0755 0 0"
 		for l in $libs; do echo "file $l $(readlink -f "$l") 0755 0 0"; done
 		echo "file /usr/share/libvmm/perf-selftest.sh $HERE/perf-selftest.sh 0755 0 0"
+		echo "file /usr/share/libvmm/perf-bench.sh $HERE/perf-bench.sh 0755 0 0"
 	} >"$BUILD/perf.list"
 	"$GEN_CPIO" -t "$EPOCH" "$BUILD/perf.list" >"$BUILD/perf.cpio" 2>>"$LOG" ||
 		failed "gen_init_cpio (perf)"

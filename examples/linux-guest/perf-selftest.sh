@@ -62,4 +62,6 @@ warn=$(dmesg | grep -c -e 'WARNING' -e 'inactive PMCs' -e 'NMI received for unkn
 	-e 'Dazed and confused' -e 'perf: interrupt took too long')
 echo "PERF-CHECK step=dmesg warnings=$warn"
 dmesg | grep -e 'WARNING' -e 'inactive PMCs' -e 'NMI received' -e 'interrupt took too long' | head -n 5
+# Idle for many PMU slices, so the host events left over are released.
+sleep 1
 echo "PERF-CHECK step=done"

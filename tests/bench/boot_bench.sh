@@ -1,9 +1,10 @@
 #!/bin/sh
-# Boot benchmark (issue 3): time from start to the Linux guest's init marker
-# for the same kernel and initrd under libvmm (bzImage decompressed in the
-# guest, bzImage decompressed on the host, vmlinux via PVH) and under
-# qemu-system-x86_64 -enable-kvm, interleaved run by run, with medians and
-# ratios. Runs natively with a usable /dev/kvm, else inside the KVM-in-TCG
+# Boot benchmark: time from start to the Linux guest's init marker for the
+# same kernel and initrd under libvmm (bzImage decompressed in the guest,
+# bzImage decompressed on the host, vmlinux via PVH) and under
+# qemu-system-x86_64 -enable-kvm (-M pc with the bzImage; -M microvm with the
+# vmlinux through PVH, QEMU's fastest form and the reference of the ratios),
+# interleaved run by run, with medians. Runs natively with a usable /dev/kvm, else inside the KVM-in-TCG
 # rig (tests/kvm-rig), where absolute times are those of full emulation.
 # Usage: tests/bench/boot_bench.sh [BUILD_DIR] [LINUX_DIR] [RUNS]
 set -eu
@@ -60,6 +61,11 @@ while [ "$i" -le "$RUNS" ]; do
 			-no-reboot -nodefaults -serial stdio \
 			-device isa-debug-exit,iobase=0x505,iosize=1 \
 			-kernel "$LINUX/bzImage" -initrd "$LINUX/initrd.cpio" -append "$CMDLINE"
+		# QEMU's fastest form: microvm, no ACPI, the vmlinux through PVH.
+		run qemu-microvm-pvh "$QEMU" -M microvm,acpi=off -enable-kvm -cpu host -m 128M -smp 1 \
+			-nographic -no-reboot -nodefaults -serial stdio \
+			-device isa-debug-exit,iobase=0x505,iosize=1 \
+			-kernel "$LINUX/vmlinux" -initrd "$LINUX/initrd.cpio" -append "$CMDLINE"
 	fi
 	i=$((i + 1))
 done
@@ -67,12 +73,12 @@ done
 median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 echo
 echo "median ms to the init marker over $RUNS interleaved runs ($(uname -srm))"
-qemu_med=""
-[ -f "$OUT/qemu-pc-bzimage" ] && qemu_med=$(median "$OUT/qemu-pc-bzimage")
-for name in vmm-bzimage-guest-decomp vmm-bzimage-host-decomp vmm-vmlinux-pvh qemu-pc-bzimage; do
+ref=""
+[ -f "$OUT/qemu-microvm-pvh" ] && ref=$(median "$OUT/qemu-microvm-pvh")
+for name in vmm-bzimage-guest-decomp vmm-bzimage-host-decomp vmm-vmlinux-pvh qemu-pc-bzimage qemu-microvm-pvh; do
 	[ -f "$OUT/$name" ] || continue
 	med=$(median "$OUT/$name")
 	ratio=""
-	[ -n "$qemu_med" ] && ratio=$(awk -v a="$med" -v b="$qemu_med" 'BEGIN {printf "%.2f x qemu", a / b}')
+	[ -n "$ref" ] && ratio=$(awk -v a="$med" -v b="$ref" 'BEGIN {printf "%.2f x qemu microvm", a / b}')
 	printf '  %-26s %10s ms   %s\n' "$name" "$med" "$ratio"
 done

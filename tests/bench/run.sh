@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# run.sh - the one command of the vPMU benchmark (issue 6): build if needed,
+# run.sh - the one command of the vPMU benchmark: build if needed,
 # run vmm-bench on native /dev/kvm, or inside the KVM-in-TCG rig where there
 # is none, and leave table.txt, results.json, results.csv and cost.png in
 # the output dir.

@@ -1,4 +1,4 @@
-/* Benchmark workload guest (issue 6). Arguments:
+/* Benchmark workload guest. Arguments:
  *   workload=ctxsw|pmi|multiplex|idle iters=N [k=PERIOD] [m=CONFIGS]
  *   [slices=S] [slice_us=U]
  * It runs one workload against whatever PMU model CPUID shows and prints

@@ -28,6 +28,7 @@ expect_error 2 "larger than zero" run --memory 0 --firmware "$GUESTS/hello.bin"
 expect_error 1 "exceeds" run --memory 64T --firmware "$GUESTS/hello.bin"
 expect_error 2 "not a size" run --memory lots --firmware "$GUESTS/hello.bin"
 expect_error 2 "unknown" run --frobnicate
+expect_error 2 "expected on, off, force or rdmsr" run --pmu sometimes --firmware "$GUESTS/hello.bin"
 expect_error 2 "no boot image" run
 expect_error 1 "too small" run --memory 1M --firmware "$GUESTS/hello.bin"
 "$VMM" --help | grep -q "Usage: vmm run" || { echo "FAIL: --help"; fails=$((fails + 1)); }
@@ -43,6 +44,32 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	"$VMM" run -q --firmware "$GUESTS/exit_code.bin" </dev/null
 	status=$?
 	[ "$status" -eq 42 ] || { echo "FAIL: exit-code guest: status $status"; fails=$((fails + 1)); }
+	# The CPUID pipeline as a guest sees it, for each PMU model.
+	# cpuid_expect "ARGS" KEY=VALUE...: the cpuid_check guest's line has each.
+	cpuid_expect() {
+		args=$1
+		shift
+		line=$("$VMM" run -q --memory 64M --firmware "$GUESTS/cpuid_check.bin" $args </dev/null)
+		for kv in "$@"; do
+			case " $line " in
+			*" $kv "*) ;;
+			*)
+				echo "FAIL: cpuid ($args): want $kv in: $line"
+				fails=$((fails + 1))
+				;;
+			esac
+		done
+		echo "ok: cpuid ($args): $line"
+	}
+	cpuid_expect "--pmu off" hypervisor=1 sig=KVMKVMKVM___ hv_max=0x40000010 pdcm=0 \
+		pmu_version=0 perfctr_core=0 perfmon_v2=0
+	cpuid_expect "--pmu force --pmu-model intel" hypervisor=1 pdcm=1 perf_caps=0x2000 \
+		pmu_version=2
+	cpuid_expect "--pmu force --pmu-model amd" hypervisor=1 pdcm=0 pmu_version=0 \
+		perfctr_core=1 perfmon_v2=1
+	case $("$VMM" run -q --memory 64M --firmware "$GUESTS/cpuid_check.bin" </dev/null) in
+	*" tsc_khz=0 "*) echo "FAIL: cpuid: no TSC frequency leaf"; fails=$((fails + 1)) ;;
+	esac
 	expect_error 1 "bzImage" run --kernel "$GUESTS/hello.bin"
 	expect_error 1 "initrd /nonexistent" run --kernel "$GUESTS/hello.bin" --initrd /nonexistent
 else

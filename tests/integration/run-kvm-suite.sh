@@ -5,7 +5,8 @@
 # Usage: run-kvm-suite.sh BUILD_DIR [sampling]
 #   sampling: only the PMU tests, including those whose guests make the
 #   host sample (which the default run skips: .ci/run gives them a rig run
-#   of their own).
+#   of their own), and perf in the Linux guest (LIBVMM_LINUX_DIR built with
+#   examples/linux-guest/build.sh --perf).
 set -u
 BUILD=$1
 MODE=${2:-all}
@@ -26,8 +27,31 @@ run() {
 	fi
 }
 
+# skip-aware: a test that exits 77 said why it skipped.
+run_or_skip() {
+	name=$1
+	shift
+	echo "== kvm test: $name"
+	"$@"
+	rc=$?
+	if [ "$rc" -eq 0 ]; then
+		passed=$((passed + 1))
+	elif [ "$rc" -eq 77 ]; then
+		echo "== kvm test skipped: $name"
+	else
+		echo "== kvm test FAILED: $name"
+		failed=$((failed + 1))
+	fi
+}
+
 if [ "$MODE" = sampling ]; then
 	run pmu "$BUILD/tests/integration/test-pmu"
+	# perf record in the Linux guest samples through host overflow signals.
+	if [ -n "${LIBVMM_LINUX_DIR:-}" ]; then
+		run_or_skip linux-perf sh "$SRC/linux_perf_test.sh" "$BUILD/vmm/vmm" "$LIBVMM_LINUX_DIR"
+	else
+		echo "== kvm test skipped: linux-perf (LIBVMM_LINUX_DIR is not set)"
+	fi
 	echo "kvm: $passed passed, $failed failed"
 	[ "$failed" -eq 0 ]
 	exit

@@ -1,86 +1,91 @@
 /* Integration tests: the test guests under real KVM through libvmm. Each
  * skips, saying why, when /dev/kvm is unusable. */
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "kvm_check.h"
+#include "kvmtest.h"
+
+/* Build test guest @name with @cpus vCPUs into @r; fails the test if it
+ * cannot be built. */
+static void create_guest(const char *name, unsigned int cpus, struct kvmtest_run *r)
+{
+	const struct kvmtest_opts o = {.guest = name, .cpus = cpus};
+	char err[256];
+
+	if (kvmtest_create(&o, r, err, sizeof(err)) < 0)
+		fail_msg("vmm_create(%s): %s", name, err);
+}
 
 /* Build, run and tear down one guest; returns how it ended. */
-static struct vmm_exit run_guest(const char *name, unsigned int cpus,
-				 struct console_capture *cap)
+static struct vmm_exit run_guest(const char *name, unsigned int cpus, struct kvmtest_run *r)
 {
-	struct vmm_config cfg;
-	struct vmm_exit ex;
-	struct vmm *vm;
-	char path[512], err[256];
-
-	config_for_guest(&cfg, name, path, sizeof(path), cap);
-	cfg.cpus = cpus;
-	assert_int_equal(vmm_create(&cfg, &vm, err, sizeof(err)), 0);
-	assert_int_equal(vmm_run(vm), 0);
-	assert_int_equal(vmm_run(vm), -EBUSY);
-	vmm_get_exit(vm, &ex);
-	vmm_destroy(vm);
-	return ex;
+	create_guest(name, cpus, r);
+	assert_int_equal(kvmtest_wait(r), 0);
+	assert_int_equal(vmm_run(r->vm), -EBUSY);
+	kvmtest_destroy(r);
+	return r->exit;
 }
 
 static void test_hello(void **state)
 {
-	struct console_capture cap;
+	struct kvmtest_run r;
 	struct vmm_exit ex;
 
-	SKIP_WITHOUT_KVM();
-	ex = run_guest("hello", 1, &cap);
+	KVMTEST_SKIP_WITHOUT_KVM();
+	ex = run_guest("hello", 1, &r);
 	assert_int_equal(ex.reason, VMM_EXIT_TEST);
 	assert_int_equal(ex.code, 0);
-	assert_string_equal(cap.buf, "Hello from a libvmm guest\n");
+	assert_string_equal(r.console.buf, "Hello from a libvmm guest\n");
 }
 
 static void test_exit_code(void **state)
 {
-	struct console_capture cap;
+	struct kvmtest_run r;
 	struct vmm_exit ex;
 
-	SKIP_WITHOUT_KVM();
-	ex = run_guest("exit_code", 1, &cap);
+	KVMTEST_SKIP_WITHOUT_KVM();
+	ex = run_guest("exit_code", 1, &r);
 	assert_int_equal(ex.reason, VMM_EXIT_TEST);
 	assert_int_equal(ex.code, 42);
 }
 
 static void test_io_roundtrip(void **state)
 {
-	struct console_capture cap;
+	struct kvmtest_run r;
 	struct vmm_exit ex;
 
-	SKIP_WITHOUT_KVM();
-	ex = run_guest("io_roundtrip", 1, &cap);
+	KVMTEST_SKIP_WITHOUT_KVM();
+	ex = run_guest("io_roundtrip", 1, &r);
 	assert_int_equal(ex.reason, VMM_EXIT_TEST);
 	assert_int_equal(ex.code, 0);
-	assert_string_equal(cap.buf, "pio ok\nmmio ok\n");
+	assert_string_equal(r.console.buf, "pio ok\nmmio ok\n");
 }
 
 static void test_unknown_msr_gp(void **state)
 {
-	struct console_capture cap;
+	struct kvmtest_run r;
 	struct vmm_exit ex;
 
-	SKIP_WITHOUT_KVM();
-	ex = run_guest("msr_gp", 1, &cap);
+	KVMTEST_SKIP_WITHOUT_KVM();
+	ex = run_guest("msr_gp", 1, &r);
 	assert_int_equal(ex.reason, VMM_EXIT_TEST);
 	assert_int_equal(ex.code, 0);
-	assert_string_equal(cap.buf, "gp ok\n");
+	assert_string_equal(r.console.buf, "gp ok\n");
 }
 
 static void test_triple_fault(void **state)
 {
-	struct console_capture cap;
+	struct kvmtest_run r;
 	struct vmm_exit ex;
 
-	SKIP_WITHOUT_KVM();
-	ex = run_guest("triple_fault", 1, &cap);
+	KVMTEST_SKIP_WITHOUT_KVM();
+	ex = run_guest("triple_fault", 1, &r);
 	assert_int_equal(ex.reason, VMM_EXIT_ERROR);
 	assert_non_null(strstr(ex.message, "triple fault"));
 	assert_non_null(strstr(ex.message, "RIP 0x"));
@@ -88,77 +93,57 @@ static void test_triple_fault(void **state)
 
 static void test_smp_firmware(void **state)
 {
-	struct console_capture cap;
+	struct kvmtest_run r;
 	struct vmm_exit ex;
 
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	/* APs wait for SIPI; the VM still ends cleanly when the BSP exits. */
-	ex = run_guest("hello", 4, &cap);
+	ex = run_guest("hello", 4, &r);
 	assert_int_equal(ex.reason, VMM_EXIT_TEST);
 	assert_int_equal(ex.code, 0);
 }
 
-struct vm_thread {
-	struct vmm *vm;
-	pthread_t thread;
-};
-
 static void *run_thread(void *arg)
 {
-	struct vm_thread *t = arg;
-
-	vmm_run(t->vm);
+	kvmtest_wait(arg);
 	return NULL;
 }
 
 static void test_two_vms_at_once(void **state)
 {
-	struct console_capture cap[2];
-	struct vm_thread t[2];
-	struct vmm_config cfg;
-	char path[512], err[256];
+	struct kvmtest_run r[2];
+	pthread_t thread[2];
 	const char *names[2] = {"hello", "exit_code"};
 
-	SKIP_WITHOUT_KVM();
-	for (int i = 0; i < 2; i++) {
-		config_for_guest(&cfg, names[i], path, sizeof(path), &cap[i]);
-		assert_int_equal(vmm_create(&cfg, &t[i].vm, err, sizeof(err)), 0);
-	}
+	KVMTEST_SKIP_WITHOUT_KVM();
 	for (int i = 0; i < 2; i++)
-		assert_int_equal(pthread_create(&t[i].thread, NULL, run_thread, &t[i]), 0);
+		create_guest(names[i], 1, &r[i]);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&thread[i], NULL, run_thread, &r[i]), 0);
 	for (int i = 0; i < 2; i++) {
-		struct vmm_exit ex;
-
-		pthread_join(t[i].thread, NULL);
-		vmm_get_exit(t[i].vm, &ex);
-		assert_int_equal(ex.reason, VMM_EXIT_TEST);
-		assert_int_equal(ex.code, i == 0 ? 0 : 42);
-		vmm_destroy(t[i].vm);
+		pthread_join(thread[i], NULL);
+		assert_int_equal(r[i].exit.reason, VMM_EXIT_TEST);
+		assert_int_equal(r[i].exit.code, i == 0 ? 0 : 42);
+		kvmtest_destroy(&r[i]);
 	}
-	assert_string_equal(cap[0].buf, "Hello from a libvmm guest\n");
-	assert_int_equal(cap[1].len, 0);
+	assert_string_equal(r[0].console.buf, "Hello from a libvmm guest\n");
+	assert_int_equal(r[1].console.len, 0);
 }
 
 static void test_stop_from_another_thread(void **state)
 {
-	struct console_capture cap;
-	struct vm_thread t;
-	struct vmm_config cfg;
-	struct vmm_exit ex;
-	char path[512], err[256];
+	struct kvmtest_run r;
+	pthread_t thread;
 
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	/* A stop requested before the run ends the VM as soon as it starts
 	 * (the guest may win the race and exit first: both are fine). */
-	config_for_guest(&cfg, "hello", path, sizeof(path), &cap);
-	cfg.cpus = 2;
-	assert_int_equal(vmm_create(&cfg, &t.vm, err, sizeof(err)), 0);
-	vmm_stop(t.vm); /* before run: the VM stops as soon as it starts */
-	assert_int_equal(pthread_create(&t.thread, NULL, run_thread, &t), 0);
-	pthread_join(t.thread, NULL);
-	vmm_get_exit(t.vm, &ex);
-	assert_true(ex.reason == VMM_EXIT_STOPPED || ex.reason == VMM_EXIT_TEST);
-	vmm_destroy(t.vm);
+	create_guest("hello", 2, &r);
+	vmm_stop(r.vm); /* before run: the VM stops as soon as it starts */
+	assert_int_equal(pthread_create(&thread, NULL, run_thread, &r), 0);
+	pthread_join(thread, NULL);
+	assert_true(r.exit.reason == VMM_EXIT_STOPPED || r.exit.reason == VMM_EXIT_TEST);
+	kvmtest_destroy(&r);
 }
 
 static void test_create_errors(void **state)
@@ -190,15 +175,15 @@ static void test_create_errors(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_create_errors),
-		cmocka_unit_test(test_hello),
-		cmocka_unit_test(test_exit_code),
-		cmocka_unit_test(test_io_roundtrip),
-		cmocka_unit_test(test_unknown_msr_gp),
-		cmocka_unit_test(test_triple_fault),
-		cmocka_unit_test(test_smp_firmware),
-		cmocka_unit_test(test_two_vms_at_once),
-		cmocka_unit_test(test_stop_from_another_thread),
+	    cmocka_unit_test(test_create_errors),
+	    cmocka_unit_test(test_hello),
+	    cmocka_unit_test(test_exit_code),
+	    cmocka_unit_test(test_io_roundtrip),
+	    cmocka_unit_test(test_unknown_msr_gp),
+	    cmocka_unit_test(test_triple_fault),
+	    cmocka_unit_test(test_smp_firmware),
+	    cmocka_unit_test(test_two_vms_at_once),
+	    cmocka_unit_test(test_stop_from_another_thread),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,7 @@
 /* Integration tests: the project's Linux guest (examples/linux-guest) booted
  * through libvmm to its marker line, with 1 and 2 vCPUs, from a bzImage
  * (host-side and guest-side decompression) and from the vmlinux (PVH), and
- * driven through the serial console. Skips, saying why, without /dev/kvm
+ * driven through the serial console; the guest finds KVM's clock. Skips, saying why, without /dev/kvm
  * or without the guest images (LIBVMM_LINUX_DIR). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -162,6 +162,12 @@ static void test_bzimage_host_decompress(void **state)
 	ex = boot(&r, "bzImage", 1, true, false);
 	assert_int_equal(ex.reason, VMM_EXIT_POWEROFF);
 	expect_marker(&r, 1);
+	/* The guest knows it runs under KVM (CPUID.1:ECX[31] and KVM's
+	 * leaves): kvm-clock, a known TSC frequency, no delay-loop
+	 * calibration by hand. */
+	assert_non_null(strstr(r.cap.buf, "Switched to clocksource kvm-clock"));
+	assert_null(strstr(r.cap.buf, "Calibrating delay loop..."));
+	assert_null(strstr(r.cap.buf, "Marking TSC unstable"));
 }
 
 static void test_bzimage_two_cpus(void **state)

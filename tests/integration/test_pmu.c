@@ -1,20 +1,22 @@
 /* Integration tests of the virtual PMU: the C test guests (tests/guests/
  * pmu_*.c, bench.c) under real KVM with the perf backend, for both policies
- * and both register models, checked against the VM's PMU statistics.
- * Issue 4 acceptance: counting, 10000 toggles (lazy 1 open, naive ~10000),
- * MSR fuzzing (no crash, #GP, fds <= vPMCs). Issue 5: PMI rate and no
- * recreations for period reloads under lazy; --pmu on hides the PMU where
- * KVM has none. Issue 6: the bench guest's output line. Each test skips,
- * saying why, when /dev/kvm is unusable. */
+ * and both register models, checked against the VM's PMU statistics:
+ * counting, 10000 toggles (lazy 1 open, naive ~10000), MSR fuzzing (no
+ * crash, #GP, fds <= vPMCs), the PMI rate and no recreations for period
+ * reloads under lazy, --pmu on hiding the PMU where KVM has none, and the
+ * bench guest's result line. Each test skips, saying why, when /dev/kvm is
+ * unusable. */
 #include <inttypes.h>
-#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "kvm_check.h"
+#include "kvmtest.h"
 
 /* Tests whose guests make the host sample (perf overflow signals). CI runs
  * them in a KVM-in-TCG rig of their own, because that rig's emulated host
@@ -33,14 +35,7 @@
 
 /* vPMCs per model: Intel 4 GP + 3 fixed, AMD 6 (PerfCtrExtCore). */
 #define INTEL_VPMCS 7
-#define AMD_VPMCS 6
-
-struct run {
-	struct console_capture cap;
-	struct vmm_exit ex;
-	struct vmm_pmu_stats st;
-	double wall_ms; /* vmm_run() */
-};
+#define AMD_VPMCS   6
 
 static const char *model_name(enum vmm_pmu_model m)
 {
@@ -52,122 +47,137 @@ static const char *policy_name(enum vmm_pmu_policy p)
 	return p == VMM_PMU_NAIVE ? "naive" : "lazy";
 }
 
-/* Idle slice for the next run_pmu_guest(); 0: the default 10 ms. */
-static uint64_t pmu_idle_slice_ns;
-
-/* Run @name with @cmdline under the given PMU settings into @r. */
-static void run_pmu_guest(const char *name, const char *cmdline, enum vmm_pmu_mode mode,
-			  enum vmm_pmu_policy policy, enum vmm_pmu_model model, struct run *r)
+/* Run @name with @cmdline under the given PMU settings (idle slice
+ * @slice_ns, 0: the default) into @r. */
+static void run_pmu_guest_slice(const char *name, const char *cmdline, enum vmm_pmu_mode mode,
+				enum vmm_pmu_policy policy, enum vmm_pmu_model model,
+				uint64_t slice_ns, struct kvmtest_run *r)
 {
-	struct vmm_config cfg;
-	struct vmm *vm;
-	char path[512], err[256];
-	struct timespec t0, t1;
-	int ret;
+	const struct kvmtest_opts o = {
+	    .guest = name,
+	    .cmdline = cmdline,
+	    .pmu = mode,
+	    .pmu_policy = policy,
+	    .pmu_backend = VMM_PMU_BACKEND_PERF,
+	    .pmu_model = model,
+	    .pmu_idle_slice_ns = slice_ns,
+	};
+	const struct vmm_pmu_stats *st = &r->pmu;
+	char err[256];
 
-	config_for_guest(&cfg, name, path, sizeof(path), &r->cap);
-	cfg.cmdline = cmdline;
-	cfg.pmu = mode;
-	cfg.pmu_policy = policy;
-	cfg.pmu_backend = VMM_PMU_BACKEND_PERF;
-	cfg.pmu_model = model;
-	cfg.pmu_idle_slice_ns = pmu_idle_slice_ns;
-	ret = vmm_create(&cfg, &vm, err, sizeof(err));
-	if (ret < 0)
+	if (kvmtest_create(&o, r, err, sizeof(err)) < 0)
 		fail_msg("vmm_create(%s): %s", name, err);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	assert_int_equal(vmm_run(vm), 0);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	r->wall_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-	vmm_get_exit(vm, &r->ex);
-	assert_int_equal(vmm_get_pmu_stats(vm, &r->st), 0);
-	vmm_destroy(vm);
+	assert_int_equal(kvmtest_wait(r), 0);
+	kvmtest_destroy(r);
 	print_message("  %s %s/%s [%s]: exit %d (%s) in %.0f ms; exits %" PRIu64 " msr r/w %" PRIu64
 		      "/%" PRIu64 " gp %" PRIu64 " opens %" PRIu64 " closes %" PRIu64
 		      " en/dis %" PRIu64 "/%" PRIu64 " periods %" PRIu64 " recreations %" PRIu64
 		      " idle %" PRIu64 " fds %" PRIu64 "/%" PRIu64 " pmis %" PRIu64 "\n",
 		      name, model_name(model), policy_name(policy), cmdline ? cmdline : "",
-		      r->ex.code, r->ex.message, r->wall_ms, r->st.exits, r->st.msr_reads, r->st.msr_writes,
-		      r->st.msr_gp, r->st.opens, r->st.closes, r->st.enables, r->st.disables,
-		      r->st.set_periods, r->st.recreations, r->st.idle_releases, r->st.fds_open,
-		      r->st.fds_peak, r->st.pmis);
+		      r->exit.code, r->exit.message, r->wall_ms, st->exits, st->msr_reads,
+		      st->msr_writes, st->msr_gp, st->opens, st->closes, st->enables, st->disables,
+		      st->set_periods, st->recreations, st->idle_releases, st->fds_open,
+		      st->fds_peak, st->pmis);
 }
 
-/* Idem with a given idle slice (ns). */
-static void run_pmu_guest_slice(const char *name, const char *cmdline,
-				enum vmm_pmu_policy policy, enum vmm_pmu_model model,
-				uint64_t slice_ns, struct run *r)
+/* Idem with the default idle slice. */
+static void run_pmu_guest(const char *name, const char *cmdline, enum vmm_pmu_mode mode,
+			  enum vmm_pmu_policy policy, enum vmm_pmu_model model,
+			  struct kvmtest_run *r)
 {
-	pmu_idle_slice_ns = slice_ns;
-	run_pmu_guest(name, cmdline, VMM_PMU_FORCE, policy, model, r);
-	pmu_idle_slice_ns = 0;
+	run_pmu_guest_slice(name, cmdline, mode, policy, model, 0, r);
+}
+
+/* Value @key of the guest's result line starting with @prefix. */
+static uint64_t result_u64(const struct kvmtest_run *r, const char *prefix, const char *key)
+{
+	uint64_t v = 0;
+	int ret = kvmtest_kv_u64(r->console.buf, prefix, key, &v);
+
+	if (ret < 0)
+		fail_msg("%s= in the guest's \"%s\" line: %s; console:\n%s", key, prefix,
+			 strerror(-ret), r->console.buf);
+	return v;
+}
+
+/* Idem as a string, compared with @want. */
+static void assert_result_str(const struct kvmtest_run *r, const char *prefix, const char *key,
+			      const char *want)
+{
+	char v[32];
+	int ret = kvmtest_kv_str(r->console.buf, prefix, key, v, sizeof(v));
+
+	if (ret < 0)
+		fail_msg("%s= in the guest's \"%s\" line: %s; console:\n%s", key, prefix,
+			 strerror(-ret), r->console.buf);
+	assert_string_equal(v, want);
 }
 
 /* The guest ended through the test-exit port with @code. */
-static void assert_exit(const struct run *r, int code)
+static void assert_exit(const struct kvmtest_run *r, int code)
 {
-	if (r->ex.reason != VMM_EXIT_TEST || r->ex.code != code)
+	if (r->exit.reason != VMM_EXIT_TEST || r->exit.code != code)
 		fail_msg("guest ended with reason %d code %d (%s), wanted test exit %d; "
 			 "console:\n%s",
-			 r->ex.reason, r->ex.code, r->ex.message, code, r->cap.buf);
+			 r->exit.reason, r->exit.code, r->exit.message, code, r->console.buf);
 }
 
 /* ---- pmu_count: counts while enabled, stops while disabled ---- */
 static void count_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model)
 {
-	struct run r;
+	struct kvmtest_run r;
 
 	run_pmu_guest("pmu_count", NULL, VMM_PMU_FORCE, policy, model, &r);
 	assert_exit(&r, 0);
-	assert_true(r.st.exposed);
-	assert_non_null(strstr(r.cap.buf, model == VMM_PMU_MODEL_AMD ? "model=amd"
-								      : "model=intel"));
-	assert_non_null(strstr(r.cap.buf, "pmu_count: ok"));
-	assert_int_equal(r.st.msr_gp, 0);
-	assert_true(r.st.opens >= 1);
+	assert_true(r.pmu.exposed);
+	assert_result_str(&r, "pmu_count:", "model", model_name(model));
+	assert_non_null(strstr(r.console.buf, "pmu_count: ok"));
+	assert_int_equal(r.pmu.msr_gp, 0);
+	assert_true(r.pmu.opens >= 1);
 }
 
 static void test_count(void **state)
 {
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	count_case(VMM_PMU_LAZY, VMM_PMU_MODEL_INTEL);
 	count_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD);
 	count_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_INTEL);
 	count_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_AMD);
 }
 
-/* ---- pmu_toggle: the issue-4 acceptance, 10000 EN toggles ---- */
+/* ---- pmu_toggle: 10000 EN toggles ---- */
 #define TOGGLES 10000
 
 static void toggle_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model)
 {
-	struct run r;
+	struct kvmtest_run r;
 
 	/* Idle release is not what this measures (bench idle covers it): a
 	 * counter legitimately counts as idle when the host stalls the vCPU
 	 * thread for a whole slice between a disable and the next enable,
 	 * which the rig does a few times per 10000 toggles. */
-	run_pmu_guest_slice("pmu_toggle", "iters=10000", policy, model, 10000000000ull, &r);
+	run_pmu_guest_slice("pmu_toggle", "iters=10000", VMM_PMU_FORCE, policy, model,
+			    10000000000ull, &r);
 	assert_exit(&r, 0);
 	/* Two EVTSEL writes per toggle (plus setup). */
-	assert_true(r.st.msr_writes >= 2 * TOGGLES);
+	assert_true(r.pmu.msr_writes >= 2 * TOGGLES);
 	if (policy == VMM_PMU_LAZY) {
 		/* One host event for the whole run: every toggle is an ioctl. */
-		assert_int_equal(r.st.opens, 1);
-		assert_int_equal(r.st.recreations, 0);
-		assert_true(r.st.disables >= TOGGLES);
-		assert_true(r.st.enables >= TOGGLES);
+		assert_int_equal(r.pmu.opens, 1);
+		assert_int_equal(r.pmu.recreations, 0);
+		assert_true(r.pmu.disables >= TOGGLES);
+		assert_true(r.pmu.enables >= TOGGLES);
 	} else {
 		/* The enable of each toggle opens a new event: 1 + 10000. */
-		assert_true(r.st.opens >= TOGGLES);
-		assert_true(r.st.opens <= TOGGLES + 10);
+		assert_true(r.pmu.opens >= TOGGLES);
+		assert_true(r.pmu.opens <= TOGGLES + 10);
 	}
-	assert_true(r.st.fds_peak <= 1);
+	assert_true(r.pmu.fds_peak <= 1);
 }
 
 static void test_toggle_lazy(void **state)
 {
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	toggle_case(VMM_PMU_LAZY, VMM_PMU_MODEL_INTEL);
 	toggle_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD);
 }
@@ -177,19 +187,19 @@ static void test_toggle_lazy(void **state)
  * still keep its event (one open for the run). */
 static void test_toggle_after_busy(void **state)
 {
-	struct run r;
+	struct kvmtest_run r;
 
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	run_pmu_guest("pmu_toggle", "iters=20 spin=5000000", VMM_PMU_FORCE, VMM_PMU_LAZY,
 		      VMM_PMU_MODEL_INTEL, &r);
 	assert_exit(&r, 0);
-	assert_int_equal(r.st.recreations, 0);
-	assert_int_equal(r.st.opens, 1);
+	assert_int_equal(r.pmu.recreations, 0);
+	assert_int_equal(r.pmu.opens, 1);
 }
 
 static void test_toggle_naive(void **state)
 {
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	toggle_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_INTEL);
 	toggle_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_AMD);
 }
@@ -197,36 +207,34 @@ static void test_toggle_naive(void **state)
 /* ---- pmu_fuzz: random values into every PMU MSR of both models ---- */
 static void fuzz_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model, const char *args)
 {
-	unsigned long long writes, write_gp, reads, read_gp;
-	uint64_t vpmcs = model == VMM_PMU_MODEL_AMD ? AMD_VPMCS : INTEL_VPMCS;
-	const char *line;
-	struct run r;
+	uint64_t writes, write_gp, vpmcs = model == VMM_PMU_MODEL_AMD ? AMD_VPMCS : INTEL_VPMCS;
+	struct kvmtest_run r;
 
 	run_pmu_guest("pmu_fuzz", args, VMM_PMU_FORCE, policy, model, &r);
 	assert_exit(&r, 0);
-	line = strstr(r.cap.buf, "pmu_fuzz:");
-	assert_non_null(line);
-	assert_int_equal(sscanf(line, "pmu_fuzz: seed=%*u writes=%llu write_gp=%llu reads=%llu "
-				      "read_gp=%llu",
-				&writes, &write_gp, &reads, &read_gp),
-			 4);
+	/* The whole result line is there, though only the writes are checked. */
+	result_u64(&r, "pmu_fuzz:", "seed");
+	writes = result_u64(&r, "pmu_fuzz:", "writes");
+	write_gp = result_u64(&r, "pmu_fuzz:", "write_gp");
+	result_u64(&r, "pmu_fuzz:", "reads");
+	result_u64(&r, "pmu_fuzz:", "read_gp");
 	/* The other model's MSRs fault (KVM's or the VMM's "unhandled" #GP).
 	 * Intel also faults reserved bits and read-only MSRs in the VMM; AMD
 	 * hardware ignores those, so the AMD model raises none itself. */
 	assert_true(write_gp > 0);
 	assert_true(write_gp < writes);
 	if (model == VMM_PMU_MODEL_INTEL)
-		assert_true(r.st.msr_gp > 0);
+		assert_true(r.pmu.msr_gp > 0);
 	/* Never more host events than virtual counters. */
-	assert_true(r.st.fds_peak <= vpmcs);
-	assert_true(r.st.fds_open <= vpmcs);
+	assert_true(r.pmu.fds_peak <= vpmcs);
+	assert_true(r.pmu.fds_open <= vpmcs);
 	/* The plausible values among the random ones did open host events. */
-	assert_true(r.st.opens > 0);
+	assert_true(r.pmu.opens > 0);
 }
 
 static void test_fuzz(void **state)
 {
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	SKIP_IF_SAMPLING_OFF();
 	fuzz_case(VMM_PMU_LAZY, VMM_PMU_MODEL_INTEL, "iters=2000 seed=1");
 	fuzz_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD, "iters=2000 seed=2");
@@ -236,7 +244,7 @@ static void test_fuzz(void **state)
 
 /* ---- pmu_pmi: sampling PMIs at the programmed rate ---- */
 #define PMI_PERIOD 50000000ull
-#define PMI_COUNT 10
+#define PMI_COUNT  10
 
 /*
  * Expected PMIs: the counter counts cycles only while enabled, i.e. outside
@@ -255,72 +263,72 @@ static void test_fuzz(void **state)
  */
 static void pmi_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model, unsigned int vector)
 {
-	unsigned long long count, spurious, tsc, handler_tsc, period, overshoot;
+	uint64_t count, spurious, tsc, handler_tsc, period, overshoot;
 	char args[96];
-	const char *line;
 	double expected, counted;
-	struct run r;
+	struct kvmtest_run r;
 
 	snprintf(args, sizeof(args), "period=%llu count=%u vector=%u",
 		 (unsigned long long)PMI_PERIOD, PMI_COUNT, vector);
 	run_pmu_guest("pmu_pmi", args, VMM_PMU_FORCE, policy, model, &r);
 	assert_exit(&r, 0);
-	line = strstr(r.cap.buf, "PMI count=");
-	assert_non_null(line);
-	assert_int_equal(sscanf(line, "PMI count=%llu spurious=%llu tsc=%llu handler_tsc=%llu "
-				      "period=%llu overshoot=%llu",
-				&count, &spurious, &tsc, &handler_tsc, &period, &overshoot),
-			 6);
+	count = result_u64(&r, "PMI", "count");
+	spurious = result_u64(&r, "PMI", "spurious");
+	tsc = result_u64(&r, "PMI", "tsc");
+	handler_tsc = result_u64(&r, "PMI", "handler_tsc");
+	period = result_u64(&r, "PMI", "period");
+	overshoot = result_u64(&r, "PMI", "overshoot");
 	assert_int_equal(period, PMI_PERIOD);
 	expected = (double)(tsc - handler_tsc) / (double)period;
 	counted = (double)count * (double)period + (double)overshoot;
-	print_message("  pmi %s/%s vector %u: %llu PMIs (+%llu spurious) in %llu TSC cycles "
-		      "(%llu in the handler, tsc %u kHz): expected %.1f, ratio %.2f, rate %.2f, "
+	print_message("  pmi %s/%s vector %u: %" PRIu64 " PMIs (+%" PRIu64 " spurious) in %" PRIu64
+		      " TSC cycles (%" PRIu64 " in the handler, tsc %u kHz): expected %.1f, "
+		      "ratio %.2f, rate %.2f, "
 		      "skid %.2f periods; VMM pmis %" PRIu64 ", set_periods %" PRIu64
 		      ", recreations %" PRIu64 "\n",
 		      model_name(model), policy_name(policy), vector, count, spurious, tsc,
-		      handler_tsc, r.st.guest_tsc_khz, expected,
+		      handler_tsc, r.pmu.guest_tsc_khz, expected,
 		      expected > 0 ? (double)count / expected : 0.0,
 		      counted / (double)(tsc - handler_tsc),
-		      count ? (double)overshoot / (double)count / (double)period : 0.0, r.st.pmis,
-		      r.st.set_periods, r.st.recreations);
+		      count ? (double)overshoot / (double)count / (double)period : 0.0, r.pmu.pmis,
+		      r.pmu.set_periods, r.pmu.recreations);
 	assert_true(count >= 1);
 	/* Every PMI the VMM raised reached the guest's handler, and only those. */
-	assert_int_equal(r.st.pmis, count + spurious);
+	assert_int_equal(r.pmu.pmis, count + spurious);
 	assert_int_equal(spurious, 0);
 	assert_true((double)count >= 0.5 * expected);
 	assert_true((double)count <= 1.5 * expected);
 	if (policy == VMM_PMU_LAZY) {
 		/* Period reloads re-arm the event (IOC_PERIOD), never recreate it. */
-		assert_int_equal(r.st.recreations, 0);
-		assert_int_equal(r.st.opens, 1);
+		assert_int_equal(r.pmu.recreations, 0);
+		assert_int_equal(r.pmu.opens, 1);
 	}
 }
 
 static void test_pmi_lazy_intel(void **state)
 {
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	SKIP_IF_SAMPLING_OFF();
 	pmi_case(VMM_PMU_LAZY, VMM_PMU_MODEL_INTEL, 0);
 }
 
 static void test_pmi_lazy_amd(void **state)
 {
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	SKIP_IF_SAMPLING_OFF();
 	pmi_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD, 0);
 }
 
 static void test_pmi_naive_intel(void **state)
 {
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	SKIP_IF_SAMPLING_OFF();
 	pmi_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_INTEL, 0);
 }
 
 static void test_pmi_naive_amd(void **state)
 {
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	SKIP_IF_SAMPLING_OFF();
 	pmi_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_AMD, 0);
 }
@@ -328,7 +336,7 @@ static void test_pmi_naive_amd(void **state)
 /* LVTPC with a fixed vector instead of NMI delivery. */
 static void test_pmi_fixed_vector(void **state)
 {
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	SKIP_IF_SAMPLING_OFF();
 	pmi_case(VMM_PMU_LAZY, VMM_PMU_MODEL_INTEL, 0xe0);
 }
@@ -336,51 +344,44 @@ static void test_pmi_fixed_vector(void **state)
 /* ---- --pmu on without a KVM PMU: the guest is shown none ---- */
 static void test_pmu_on_hidden(void **state)
 {
-	struct run r;
+	struct kvmtest_run r;
 
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	run_pmu_guest("pmu_count", NULL, VMM_PMU_ON, VMM_PMU_LAZY, VMM_PMU_MODEL_HOST, &r);
-	if (r.st.exposed) {
+	if (r.pmu.exposed) {
 		/* A host whose KVM has a PMU: "on" exposes ours. */
 		print_message("  KVM has a PMU here: --pmu on exposes the vPMU\n");
 		assert_exit(&r, 0);
 		return;
 	}
 	assert_exit(&r, GUEST_NO_PMU);
-	assert_non_null(strstr(r.cap.buf, "pmu_count: no PMU"));
-	assert_int_equal(r.st.opens, 0);
-	assert_int_equal(r.st.msr_writes, 0);
+	assert_non_null(strstr(r.console.buf, "pmu_count: no PMU"));
+	assert_int_equal(r.pmu.opens, 0);
+	assert_int_equal(r.pmu.msr_writes, 0);
 }
 
 /* ---- bench: the line the harness parses, per workload and model ---- */
 static void bench_case(enum vmm_pmu_model model, const char *workload, const char *args,
-		       unsigned long long want_ops)
+		       uint64_t want_ops)
 {
-	unsigned long long ops, cycles;
-	char cmdline[128], w[16], m[8];
-	const char *line;
-	struct run r;
+	char cmdline[128];
+	struct kvmtest_run r;
 
 	snprintf(cmdline, sizeof(cmdline), "workload=%s %s", workload, args);
 	run_pmu_guest("bench", cmdline, VMM_PMU_FORCE, VMM_PMU_LAZY, model, &r);
 	assert_exit(&r, 0);
-	line = strstr(r.cap.buf, "BENCH ");
-	assert_non_null(line);
-	assert_int_equal(sscanf(line, "BENCH workload=%15s model=%7s ops=%llu cycles=%llu", w, m,
-				&ops, &cycles),
-			 4);
-	assert_string_equal(w, workload);
-	assert_string_equal(m, model_name(model));
-	assert_int_equal(ops, want_ops);
-	assert_true(cycles > 0);
-	assert_null(strstr(r.cap.buf, "BENCH-ERROR"));
+	assert_result_str(&r, "BENCH", "workload", workload);
+	assert_result_str(&r, "BENCH", "model", model_name(model));
+	assert_int_equal(result_u64(&r, "BENCH", "ops"), want_ops);
+	assert_true(result_u64(&r, "BENCH", "cycles") > 0);
+	assert_null(strstr(r.console.buf, "BENCH-ERROR"));
 }
 
 static void test_bench_workloads(void **state)
 {
 	static const enum vmm_pmu_model models[] = {VMM_PMU_MODEL_INTEL, VMM_PMU_MODEL_AMD};
 
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	SKIP_IF_SAMPLING_OFF();
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
 		bench_case(models[i], "ctxsw", "iters=100", 100);
@@ -392,33 +393,33 @@ static void test_bench_workloads(void **state)
 
 static void test_bench_idle_releases(void **state)
 {
-	struct run r;
+	struct kvmtest_run r;
 
-	SKIP_WITHOUT_KVM();
+	KVMTEST_SKIP_WITHOUT_KVM();
 	/* Counters disabled across idle slices: lazy releases their events. */
 	run_pmu_guest("bench", "workload=idle slices=5", VMM_PMU_FORCE, VMM_PMU_LAZY,
 		      VMM_PMU_MODEL_INTEL, &r);
 	assert_exit(&r, 0);
-	assert_true(r.st.idle_releases > 0);
-	assert_int_equal(r.st.fds_open, 0);
+	assert_true(r.pmu.idle_releases > 0);
+	assert_int_equal(r.pmu.fds_open, 0);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_count),
-		cmocka_unit_test(test_toggle_lazy),
-		cmocka_unit_test(test_toggle_naive),
-		cmocka_unit_test(test_toggle_after_busy),
-		cmocka_unit_test(test_fuzz),
-		cmocka_unit_test(test_pmi_lazy_intel),
-		cmocka_unit_test(test_pmi_lazy_amd),
-		cmocka_unit_test(test_pmi_naive_intel),
-		cmocka_unit_test(test_pmi_naive_amd),
-		cmocka_unit_test(test_pmi_fixed_vector),
-		cmocka_unit_test(test_pmu_on_hidden),
-		cmocka_unit_test(test_bench_workloads),
-		cmocka_unit_test(test_bench_idle_releases),
+	    cmocka_unit_test(test_count),
+	    cmocka_unit_test(test_toggle_lazy),
+	    cmocka_unit_test(test_toggle_naive),
+	    cmocka_unit_test(test_toggle_after_busy),
+	    cmocka_unit_test(test_fuzz),
+	    cmocka_unit_test(test_pmi_lazy_intel),
+	    cmocka_unit_test(test_pmi_lazy_amd),
+	    cmocka_unit_test(test_pmi_naive_intel),
+	    cmocka_unit_test(test_pmi_naive_amd),
+	    cmocka_unit_test(test_pmi_fixed_vector),
+	    cmocka_unit_test(test_pmu_on_hidden),
+	    cmocka_unit_test(test_bench_workloads),
+	    cmocka_unit_test(test_bench_idle_releases),
 	};
 
 	/* LIBVMM_TEST_FILTER=test_pmi* runs a subset (cmocka's glob). */

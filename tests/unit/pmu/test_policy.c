@@ -135,6 +135,54 @@ static void test_intel_pmi_handler_no_recreation(void **state)
 	}
 }
 
+/*
+ * A sampling counter overflows on the host while the guest runs, and the
+ * guest disables it before the host's signal is handled: the disable must
+ * find the overflow, so the status bit and the PMI reach the guest while it
+ * still counts the counter as active (hardware raises the PMI at the
+ * overflow itself). Both policies.
+ */
+static void test_overflow_found_at_disable(void **state)
+{
+	enum pmu_policy policy;
+	struct tpmu t;
+
+	for (policy = PMU_POLICY_LAZY; policy <= PMU_POLICY_NAIVE; policy++) {
+		tpmu_new(&t, PMU_MODEL_AMD, policy);
+		wr(&t, AMD_CTL, 0);
+		wr(&t, F15_CTR(0), (-1000ull) & MASK48);
+		wr(&t, F15_CTL(0), AMD_CYCLES_SEL | INT | EN);
+		wr(&t, AMD_CTL, 1);
+		fake_advance(&t.fb, 1500);
+		assert_false(vpmu_take_pmi(t.v));
+		wr(&t, AMD_CTL, 0);
+		assert_true(vpmu_take_pmi(t.v));
+		assert_false(vpmu_take_pmi(t.v));	/* one PMI per overflow */
+		assert_int_equal(rd(&t, AMD_STATUS), 1);
+		assert_int_equal(rd(&t, F15_CTR(0)), 500);
+		assert_int_equal(vpmu_stats(t.v)->pmis, 1);
+		tpmu_end(&t);
+	}
+}
+
+/* A counting counter (no PMI) disabled under lazy is folded lazily, but a
+ * GLOBAL_STATUS read shows its overflow as hardware's would. */
+static void test_status_read_folds(void **state)
+{
+	struct tpmu t;
+
+	tpmu_new(&t, PMU_MODEL_INTEL, PMU_POLICY_LAZY);
+	wr(&t, A_PMC0, (-100ull) & MASK48);
+	wr(&t, EVTSEL0, CYCLES_SEL | EN);
+	fake_advance(&t.fb, 200);
+	wr(&t, EVTSEL0, CYCLES_SEL);
+	assert_int_equal(CALLS(&t, READ), 0);	/* a disable alone reads nothing */
+	assert_int_equal(rd(&t, GLOBAL_STATUS), 1);
+	assert_false(vpmu_take_pmi(t.v));	/* no INT bit: no PMI */
+	assert_int_equal(rd(&t, PMC0), 100);
+	tpmu_end(&t);
+}
+
 /* amd/core.c without PerfMonV2: disable_all/enable_all walk the EVTSELs. */
 static void test_amd_legacy_disable_enable_all(void **state)
 {
@@ -454,6 +502,8 @@ int main(void)
 		cmocka_unit_test(test_toggles_naive),
 		cmocka_unit_test(test_intel_context_switch),
 		cmocka_unit_test(test_intel_pmi_handler_no_recreation),
+		cmocka_unit_test(test_overflow_found_at_disable),
+		cmocka_unit_test(test_status_read_folds),
 		cmocka_unit_test(test_amd_legacy_disable_enable_all),
 		cmocka_unit_test(test_amd_v2_global_toggles),
 		cmocka_unit_test(test_config_change_recreates),
