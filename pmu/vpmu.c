@@ -119,6 +119,7 @@ static int bev_read_fold(struct vpmu *v, struct vpmc *pmc, bool *descheduled)
 	if (!ret)
 		vpmc_fold(v, pmc, c.value - pmc->bev_ref);
 	pmc->bev_ref = c.value;
+	pmc->synced_ns = v->now_ns;
 	if (ret == -ENODATA || c.time_running < c.time_enabled) {
 		char msg[96];
 
@@ -167,6 +168,7 @@ int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
 	pmc->sync = SYNC_LIVE;
 	pmc->bev_key = vpmc_key(pmc);
 	pmc->bev_ref = 0;
+	pmc->synced_ns = v->now_ns;
 	pmc->bev_period = d.sample_period;
 	return 0;
 }
@@ -215,6 +217,7 @@ int vpmc_bev_enable(struct vpmu *v, struct vpmc *pmc)
 		if (ret)
 			return vpmc_recreate(v, pmc);
 		pmc->bev_ref = c.value;
+		pmc->synced_ns = v->now_ns;
 		pmc->sync = SYNC_CLEAN;
 		if (pmc->bev_period) {
 			ret = vpmc_rearm(v, pmc);
@@ -229,6 +232,20 @@ int vpmc_bev_enable(struct vpmu *v, struct vpmc *pmc)
 	pmc->bev_enabled = true;
 	pmc->sync = SYNC_LIVE;
 	return 0;
+}
+
+/*
+ * Whether the host count can have carried the guest counter past its wrap
+ * since base last caught up with it, judged from the time alone. Linux's
+ * counting events sit 2^47 events from the wrap: they never need a read
+ * here; a sampling period of a million events does after ~16 us.
+ */
+bool vpmc_may_have_wrapped(const struct vpmu *v, const struct vpmc *pmc)
+{
+	uint64_t elapsed = v->now_ns - pmc->synced_ns;
+	uint64_t to_wrap = period_to_wrap(pmc->base);
+
+	return elapsed >= to_wrap / PMU_MAX_EVENTS_PER_NS;
 }
 
 int vpmc_bev_disable(struct vpmu *v, struct vpmc *pmc)
@@ -251,7 +268,7 @@ int vpmc_bev_disable(struct vpmu *v, struct vpmc *pmc)
 	 * treats the counter as active (a PMI for a counter it already
 	 * stopped is one it cannot account for).
 	 */
-	if (pmc->bev_period && vpmc_wants_pmi(pmc)) {
+	if (pmc->bev_period && vpmc_wants_pmi(pmc) && vpmc_may_have_wrapped(v, pmc)) {
 		uint64_t val;
 
 		return vpmc_read(v, pmc, &val);
@@ -487,7 +504,8 @@ int vpmu_fold_all(struct vpmu *v)
 		uint64_t val;
 		int err;
 
-		if (!pmc->bev || (pmc->sync != SYNC_LIVE && pmc->sync != SYNC_DIRTY))
+		if (!pmc->bev || (pmc->sync != SYNC_LIVE && pmc->sync != SYNC_DIRTY) ||
+		    !vpmc_may_have_wrapped(v, pmc))
 			continue;
 		err = vpmc_read(v, pmc, &val);
 		if (err && !ret)

@@ -19,6 +19,13 @@
 
 #define PMU_COUNTER_MASK	((1ull << PMU_COUNTER_WIDTH) - 1)
 
+/*
+ * More events per nanosecond than any host counter can count (8 events a
+ * cycle at 8 GHz): what bounds how far a counter can have moved since it
+ * was last read, without reading it.
+ */
+#define PMU_MAX_EVENTS_PER_NS	64
+
 /* EVENTSEL bits common to Intel and AMD. */
 #define EVTSEL_EVENT		0x000000ffull
 #define EVTSEL_UMASK		0x0000ff00ull
@@ -61,6 +68,7 @@ struct vpmc {
 	uint64_t bev_ref;	/* host count matching base */
 	uint64_t bev_period;	/* 0: counting event */
 	uint64_t last_used_ns;
+	uint64_t synced_ns;	/* when base last caught up with the host */
 };
 
 struct vpmu;
@@ -115,6 +123,7 @@ uint64_t vpmc_period(struct vpmu *v, const struct vpmc *pmc);
 /* Fold every counting host event, so GLOBAL_STATUS shows each overflow
  * that has happened, as hardware's does the moment it happens. */
 int vpmu_fold_all(struct vpmu *v);
+bool vpmc_may_have_wrapped(const struct vpmu *v, const struct vpmc *pmc);
 
 /* policy.c: bring host events in line with the guest registers */
 int vpmc_reprogram(struct vpmu *v, struct vpmc *pmc);

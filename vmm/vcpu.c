@@ -224,18 +224,36 @@ static void vcpu_dispatch(struct vcpu *v)
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
+	case KVM_EXIT_MMIO:
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+	case KVM_EXIT_INTR:
+		break;
+	default:
+		exit_stats_count(&v->exit_stats, EXIT_KIND_OTHER);
+		break;
+	}
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO:
+		exit_stats_count(&v->exit_stats, EXIT_KIND_IO);
+		exit_stats_count_port(&v->exit_stats, run->io.port);
 		vcpu_handle_io(v);
 		break;
 	case KVM_EXIT_MMIO:
+		exit_stats_count(&v->exit_stats, EXIT_KIND_MMIO);
 		vcpu_handle_mmio(v);
 		break;
 	case KVM_EXIT_X86_RDMSR:
+		exit_stats_count(&v->exit_stats, EXIT_KIND_RDMSR);
 		vcpu_handle_msr(v, false);
 		break;
 	case KVM_EXIT_X86_WRMSR:
+		exit_stats_count(&v->exit_stats, EXIT_KIND_WRMSR);
 		vcpu_handle_msr(v, true);
 		break;
 	case KVM_EXIT_INTR:
+		exit_stats_count(&v->exit_stats, EXIT_KIND_SIGNAL);
 		break;
 	case KVM_EXIT_HLT:
 		/* Only without an in-kernel LAPIC, which we always have. */
@@ -305,6 +323,7 @@ static void vcpu_loop(struct vcpu *v)
 	while (!atomic_load(&vm->ending)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				exit_stats_count(&v->exit_stats, EXIT_KIND_SIGNAL);
 				vcpu_consume_kicks(v);
 				vm_pmu_vcpu_tick(v, true);
 				continue;

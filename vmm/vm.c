@@ -377,6 +377,17 @@ static void kick_live_vcpus(struct vmm *vm)
 	}
 }
 
+/* Where the guest's exits went, per vCPU (vmm run -v). */
+static void log_exit_stats(const struct vmm *vm)
+{
+	char line[768];
+
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		if (exit_stats_format(&vm->vcpu[i].exit_stats, line, sizeof(line)) >= 0)
+			vm_log(vm, VMM_LOG_DEBUG, "vCPU %u: %s", i, line);
+	}
+}
+
 int vmm_run(struct vmm *vm)
 {
 	sigset_t kick, old;
@@ -428,6 +439,7 @@ int vmm_run(struct vmm *vm)
 			vm->vcpu[i].thread_started = false;
 		}
 	}
+	log_exit_stats(vm);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include "boot/plan.h"
 #include "devices/bus.h"
 #include "vmm/cpuid.h"
+#include "vmm/exit_stats.h"
 #include "vmm/msr_router.h"
 #include "vmm/platform.h"
 
@@ -27,6 +28,7 @@ struct vcpu {
 	bool thread_started;
 	atomic_bool alive; /* thread is running its loop */
 	uint64_t exits;
+	struct exit_stats exit_stats;
 };
 
 struct vmm {

@@ -40,8 +40,12 @@ ops=$(echo "$out" | sed -n 's/^ *\([0-9][0-9]*\) ops\/sec.*/\1/p' | head -n 1)
 usecs=$(echo "$out" | sed -n 's/^ *\([0-9.][0-9.]*\) usecs\/op.*/\1/p' | head -n 1)
 samples=0
 if [ "$MODE" = record ]; then
+	# "# Samples: 42K": perf rounds down to a unit.
 	samples=$(perf report -i rec.data --stdio 2>/dev/null |
-		sed -n 's/^# Samples: *\([0-9][0-9]*\).*/\1/p' | head -n 1)
+		sed -n 's/^# Samples: *\([0-9][0-9]*[KM]*\).*/\1/p' | head -n 1 |
+		awk '{n = $1 + 0; u = substr($1, length($1))
+			if (u == "K") n *= 1000; else if (u == "M") n *= 1000000
+			printf "%d", n}')
 fi
 ms=$(echo "$t0 $t1" | awk '{printf "%d", ($2 - $1) * 1000}')
 echo "PERF-BENCH mode=$MODE loops=$LOOPS ops_per_s=${ops:-0} usecs_per_op=${usecs:-0} ms=$ms samples=${samples:-0}"

@@ -33,15 +33,26 @@ echo "PERF-CHECK step=stat-ls cycles=$(echo "$out" | awk -F, '/cycles/ {print $1
 out=$(perf stat -a -x, -e cycles -- sleep 1 2>&1 >/dev/null)
 echo "PERF-CHECK step=stat-a cycles=$(echo "$out" | awk -F, '/cycles/ {print $1; exit}')"
 
+# PMIs the kernel took so far (the PMI line of /proc/interrupts).
+pmis() { awk '$1 == "PMI:" {print $2}' /proc/interrupts; }
+
 # Sampling: a fixed period, then the report's sample count.
-perf record -q -o rec.data -e cycles -c 1000000 -- sh -c 'i=0; while [ $i -lt 300000 ]; do i=$((i+1)); done' \
+# perf report rounds its "# Samples: 42K" line down to a unit: read it back
+# as a number (a lower bound of the true count).
+unit_number() {
+	echo "$1" | awk '{n = $1 + 0; u = substr($1, length($1))
+		if (u == "K") n *= 1000; else if (u == "M") n *= 1000000
+		printf "%d", n}'
+}
+p0=$(pmis)
+perf record -q -o rec.data -e cycles -c 1000000 -- sh -c 'i=0; while [ $i -lt 30000 ]; do i=$((i+1)); done' \
 	>/dev/null 2>rec.err
-samples=$(perf report -i rec.data --stdio --header-only 2>/dev/null |
-	sed -n 's/^# Samples: *\([0-9][0-9]*\).*/\1/p' | head -n 1)
-[ -n "$samples" ] ||
-	samples=$(perf report -i rec.data --stdio 2>/dev/null | sed -n 's/^# Samples: *\([0-9][0-9]*\).*/\1/p' | head -n 1)
+p1=$(pmis)
+perf report -i rec.data --stdio >rec.txt 2>/dev/null
+samples=$(unit_number "$(sed -n 's/^# Samples: *\([0-9][0-9]*[KM]*\).*/\1/p' rec.txt | head -n 1)")
+lost=$(sed -n 's/^# Total Lost Samples: *\([0-9][0-9]*\).*/\1/p' rec.txt | head -n 1)
 top=$(perf report -i rec.data --stdio --sort comm 2>/dev/null | awk '/%/ && !/^#/ {print $2; exit}')
-echo "PERF-CHECK step=record samples=${samples:-0} top=${top:-none}"
+echo "PERF-CHECK step=record samples=${samples:-0} lost=${lost:-0} pmis=$((p1 - p0)) top=${top:-none}"
 
 # Rounds of sampling then per-task counting around a context-switch
 # benchmark: every switch toggles the counters. Ops/s per round.

@@ -74,7 +74,7 @@ one() {
 	guest=$(timeout 900 "$VMM" run -q -m 256M -k "$LINUX/bzImage" -i "$LINUX/initrd-perf.cpio" \
 		-p "$CMDLINE libvmm.bench=$mode libvmm.bench_loops=$loops" $pmu --pmu-stats=json \
 		</dev/null 2>"$OUT/err") || true
-	line=$(echo "$guest" | grep '^PERF-BENCH ' | tail -n 1)
+	line=$(echo "$guest" | tr -d '\r' | grep '^PERF-BENCH ' | tail -n 1)
 	json=$(grep '"pmu"' "$OUT/err" || true)
 	get() { echo "$json" | sed -n "s/.*\"$1\": \([0-9][0-9]*\).*/\1/p" | head -n 1; }
 	kv() { echo " $line " | sed -n "s/.* $1=\([^ ]*\) .*/\1/p"; }

@@ -41,7 +41,7 @@ struct kvmtest_opts {
 /* The guest's console output, NUL-terminated; what does not fit is dropped. */
 struct kvmtest_console {
 	pthread_mutex_t lock;
-	char buf[8192];
+	char buf[65536]; /* a Linux boot log is ~10 KB */
 	size_t len;
 };
 

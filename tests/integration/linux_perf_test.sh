@@ -36,16 +36,21 @@ stat() {
 	echo "$1" | sed -n "s/.*\"$2\": \([0-9][0-9]*\).*/\1/p" | head -n 1
 }
 
+ERR=$(mktemp)
+trap 'rm -f "$ERR"' EXIT
+
 for policy in lazy naive; do
 	echo "== perf in the Linux guest, policy $policy"
 	out=$(timeout 900 "$VMM" run -q -m 256M -k "$DIR/bzImage" -i "$DIR/initrd-perf.cpio" \
 		-p "$(cat "$DIR/cmdline") loglevel=4 libvmm.autotest=perf" \
-		--pmu rdmsr --pmu-policy "$policy" --pmu-stats=json </dev/null 2>"/tmp/vmm-perf-$policy.err")
+		--pmu rdmsr --pmu-policy "$policy" --pmu-stats=json </dev/null 2>"$ERR")
 	status=$?
-	json=$(grep '"pmu"' "/tmp/vmm-perf-$policy.err")
+	# The serial console ends lines with CR LF.
+	out=$(printf '%s\n' "$out" | tr -d '\r')
+	json=$(grep '"pmu"' "$ERR")
 	echo "$out" | grep -e '^PERF-CHECK' -e WARNING -e 'NMI received'
 	echo "vmm: $json"
-	[ "$status" -eq 0 ] || fail "$policy: vmm exited with $status: $(grep -v '"pmu"' "/tmp/vmm-perf-$policy.err" | tail -n 3)"
+	[ "$status" -eq 0 ] || fail "$policy: vmm exited with $status: $(grep -v '"pmu"' "$ERR" | tail -n 3)"
 	echo "$out" | grep -q 'PERF-CHECK step=done' || fail "$policy: the guest's check did not finish"
 
 	line=$(echo "$out" | grep 'PERF-CHECK step=driver')

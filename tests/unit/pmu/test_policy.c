@@ -154,6 +154,7 @@ static void test_overflow_found_at_disable(void **state)
 		wr(&t, F15_CTL(0), AMD_CYCLES_SEL | INT | EN);
 		wr(&t, AMD_CTL, 1);
 		fake_advance(&t.fb, 1500);
+		vpmu_tick(t.v, 1000);	/* 1 us: time enough for 1500 events */
 		assert_false(vpmu_take_pmi(t.v));
 		wr(&t, AMD_CTL, 0);
 		assert_true(vpmu_take_pmi(t.v));
@@ -163,6 +164,27 @@ static void test_overflow_found_at_disable(void **state)
 		assert_int_equal(vpmu_stats(t.v)->pmis, 1);
 		tpmu_end(&t);
 	}
+}
+
+/* Linux's counting events also ask for a PMI, 2^47 events from the wrap:
+ * toggling them never costs a host read, nor does a status read. */
+static void test_far_from_wrap_needs_no_read(void **state)
+{
+	struct tpmu t;
+
+	tpmu_new(&t, PMU_MODEL_AMD, PMU_POLICY_LAZY);
+	wr(&t, F15_CTR(0), (-(1ull << 47)) & MASK48);
+	wr(&t, F15_CTL(0), AMD_CYCLES_SEL | INT | EN);
+	for (uint64_t ms = 1; ms <= 100; ms++) {
+		fake_advance(&t.fb, 3000000);
+		vpmu_tick(t.v, ms * 1000000);
+		wr(&t, AMD_CTL, 0);
+		assert_int_equal(rd(&t, AMD_STATUS), 0);
+		wr(&t, AMD_CTL, 0x3f);
+	}
+	assert_int_equal(CALLS(&t, READ), 0);
+	assert_int_equal(rd(&t, F15_CTR(0)), (1ull << 47) + 300000000);
+	tpmu_end(&t);
 }
 
 /* A counting counter (no PMI) disabled under lazy is folded lazily, but a
@@ -177,6 +199,7 @@ static void test_status_read_folds(void **state)
 	fake_advance(&t.fb, 200);
 	wr(&t, EVTSEL0, CYCLES_SEL);
 	assert_int_equal(CALLS(&t, READ), 0);	/* a disable alone reads nothing */
+	vpmu_tick(t.v, 1000);
 	assert_int_equal(rd(&t, GLOBAL_STATUS), 1);
 	assert_false(vpmu_take_pmi(t.v));	/* no INT bit: no PMI */
 	assert_int_equal(rd(&t, PMC0), 100);
@@ -504,6 +527,7 @@ int main(void)
 		cmocka_unit_test(test_intel_pmi_handler_no_recreation),
 		cmocka_unit_test(test_overflow_found_at_disable),
 		cmocka_unit_test(test_status_read_folds),
+		cmocka_unit_test(test_far_from_wrap_needs_no_read),
 		cmocka_unit_test(test_amd_legacy_disable_enable_all),
 		cmocka_unit_test(test_amd_v2_global_toggles),
 		cmocka_unit_test(test_config_change_recreates),
