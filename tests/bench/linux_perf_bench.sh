@@ -31,8 +31,9 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-BUILD=${1:-$ROOT/build}
+BUILD=$(cd "${1:-$ROOT/build}" && pwd)
 LINUX=${2:-}
+[ -z "$LINUX" ] || LINUX=$(cd "$LINUX" && pwd)
 case $RUNS$LOOPS in *[!0-9]*) echo "linux_perf_bench: --runs and --loops take numbers" >&2; exit 2 ;; esac
 
 if [ -z "$LINUX" ]; then
@@ -51,7 +52,7 @@ if [ ! -w /dev/kvm ] && [ "${LINUX_BENCH_INSIDE:-}" != 1 ]; then
 	"$ROOT/tests/kvm-rig/run-in-tcg.sh" --timeout 5400 --with "$ROOT/tests" --with "$LINUX" \
 		--env LINUX_BENCH_INSIDE=1 "$BUILD" -- \
 		sh "$ROOT/tests/bench/linux_perf_bench.sh" --runs "$RUNS" --loops "$LOOPS" "$BUILD" "$LINUX" |
-		tee "$log" | grep -v '^@@'
+		tee "$log" | grep --line-buffered -v '^@@'
 	status=$?
 	set -e
 	if [ -n "$OUTFILE" ]; then
@@ -113,7 +114,7 @@ med() {
 		awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'
 }
 base=$(med "$OUT/off-none.$LOOPS" 1)
-echo "@@TABLE-BEGIN@@"
+{
 echo "Linux guest (6.1, perf $(sed -n 's/.*linux-perf \([^ ]*\).*/\1/p' "$LINUX/build.log" 2>/dev/null | head -n 1)), perf bench sched pipe, $LOOPS vs $((LOOPS * 2)) round trips,"
 echo "median of $RUNS interleaved runs; $(uname -srm); host counts per 1000 guest context switches (2L-L difference)"
 printf '%-13s %9s %9s %9s %9s %9s %9s\n' config ops/s vs-off exits opens ioctls pmis
@@ -130,5 +131,10 @@ echo "$CONFIGS" | while IFS=: read -r name pmu mode; do
 		"$(per 2)" "$(per 3)" "$(per 4)" "$(per 5)"
 done
 ratio() { awk -v a="$(med "$OUT/$1.$LOOPS" 1)" -v b="$(med "$OUT/$2.$LOOPS" 1)" 'BEGIN {printf (a > 0 ? "%.2f" : "-"), b / a}'; }
-echo "time ratios (ops/s): lazy/naive stat $(ratio naive-stat lazy-stat), record $(ratio naive-record lazy-record); null/lazy stat $(ratio lazy-stat null-stat), record $(ratio lazy-record null-record)"
+echo "speed (ops/s) ratios: lazy/naive stat $(ratio naive-stat lazy-stat), record $(ratio naive-record lazy-record); null/lazy stat $(ratio lazy-stat null-stat), record $(ratio lazy-record null-record)"
+echo "null: backend calls, no host syscalls (no host events)"
+} >"$OUT/table"
+echo "@@TABLE-BEGIN@@"
+cat "$OUT/table"
 echo "@@TABLE-END@@"
+[ -z "$OUTFILE" ] || cp "$OUT/table" "$OUTFILE"

@@ -5,13 +5,16 @@
 # the output dir.
 #
 # Usage: tests/bench/run.sh [--out DIR] [--builddir DIR] [--timeout S]
-#                           [--no-strace] [vmm-bench options...]
+#                           [--no-strace] [--linux] [vmm-bench options...]
 #   --out DIR       where the results go (default: bench-results/)
 #   --builddir DIR  meson build dir (default: build/ in the repo root; set up
 #                   with `meson setup` when missing)
 #   --timeout S     wall-clock limit of the rig run (default 1800)
 #   --no-strace     skip the strace cross-check of one configuration
 #   --rig           use the rig even when /dev/kvm works here
+#   --linux         also the Linux-guest scenario (tests/bench/linux_perf_bench.sh:
+#                   perf stat / perf record around a context-switch benchmark in
+#                   the project's Linux guest): linux-perf.txt in the output dir
 # Other options go to vmm-bench (e.g. --runs 3 --workloads ctxsw,pmi);
 # see `build/tests/bench/vmm-bench --help`.
 set -euo pipefail
@@ -23,6 +26,7 @@ builddir=$root/build
 timeout_s=1800
 strace=1
 force_rig=0
+linux=0
 args=()
 
 die() { echo "run.sh: $*" >&2; exit 1; }
@@ -34,7 +38,8 @@ while [ $# -gt 0 ]; do
         --timeout) timeout_s=$2; shift 2 ;;
         --no-strace) strace=0; shift ;;
         --rig) force_rig=1; shift ;;
-        -h|--help) sed -n '2,17p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --linux) linux=1; shift ;;
+        -h|--help) sed -n '2,20p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) args+=("$1"); shift ;;
     esac
 done
@@ -115,6 +120,12 @@ else
     if command -v gnuplot >/dev/null; then
         (cd "$out" && gnuplot cost.gp) || echo "run.sh: gnuplot failed" >&2
     fi
+fi
+
+if [ "$linux" = 1 ]; then
+    echo "run.sh: the Linux-guest scenario (linux_perf_bench.sh)" >&2
+    "$here/linux_perf_bench.sh" --out "$out/linux-perf.txt" "$builddir" ||
+        { echo "run.sh: linux_perf_bench.sh failed" >&2; status=1; }
 fi
 
 echo "run.sh: results in $out:" >&2

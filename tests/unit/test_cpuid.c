@@ -1,5 +1,5 @@
-/* Unit tests of the CPUID policy: host detection, the compatibility step
- * and per-vCPU identity. */
+/* Unit tests of the CPUID policy: host detection, the compatibility step,
+ * the VM identity leaves and per-vCPU identity. */
 #include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -99,6 +99,73 @@ static void test_detect_host(void **state)
 	rmdir(dir);
 }
 
+/* A table with room to grow, as cpuid_get_supported() allocates it. */
+static struct kvm_cpuid2 *make_roomy_cpuid(void)
+{
+	struct kvm_cpuid2 *small = make_cpuid();
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + CPUID_MAX_ENTRIES * sizeof(c->entries[0]));
+
+	memcpy(c, small, sizeof(*small) + small->nent * sizeof(small->entries[0]));
+	free(small);
+	/* What KVM lists: its signature leaf (max 0x40000001) and features. */
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){.function = 0x40000000,
+							  .eax = 0x40000001};
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){.function = 0x40000001, .eax = 0x1};
+	c->entries[c->nent++] = (struct kvm_cpuid_entry2){.function = 0x80000000,
+							  .eax = 0x80000008};
+	return c;
+}
+
+static void test_vm_identity(void **state)
+{
+	struct kvm_cpuid2 *c = make_roomy_cpuid();
+	struct kvm_cpuid_entry2 *e;
+
+	cpuid_find(c, 1, 0)->ecx &= ~(1u << 31);
+	assert_int_equal(cpuid_set_vm_identity(c, 2100000), 0);
+	assert_true(cpuid_find(c, 1, 0)->ecx & (1u << 31));
+	e = cpuid_find(c, 0x40000000, 0);
+	assert_non_null(e);
+	assert_int_equal(e->eax, 0x40000010);	/* raised to the TSC leaf */
+	assert_memory_equal(&e->ebx, "KVMK", 4);
+	assert_memory_equal(&e->ecx, "VMKV", 4);
+	assert_memory_equal(&e->edx, "M\0\0\0", 4);
+	assert_int_equal(cpuid_find(c, 0x40000001, 0)->eax, 0x1); /* KVM's, untouched */
+	e = cpuid_find(c, 0x40000010, 0);
+	assert_non_null(e);
+	assert_int_equal(e->eax, 2100000);
+	assert_int_equal(e->ebx, 1000000);
+	free(c);
+}
+
+static void test_vm_identity_unknown_tsc(void **state)
+{
+	struct kvm_cpuid2 *c = make_roomy_cpuid();
+
+	assert_int_equal(cpuid_set_vm_identity(c, 0), 0);
+	assert_null(cpuid_find(c, 0x40000010, 0));
+	assert_int_equal(cpuid_find(c, 0x40000000, 0)->eax, 0x40000001);
+	free(c);
+}
+
+static void test_get_appends_and_raises_max(void **state)
+{
+	struct kvm_cpuid2 *c = make_roomy_cpuid();
+	uint32_t n = c->nent;
+	struct kvm_cpuid_entry2 *e;
+
+	e = cpuid_get(c, 0x80000022, 0);
+	assert_non_null(e);
+	assert_int_equal(c->nent, n + 1);
+	assert_int_equal(e->eax | e->ebx | e->ecx | e->edx, 0);
+	assert_int_equal(cpuid_find(c, 0x80000000, 0)->eax, 0x80000022);
+	assert_ptr_equal(cpuid_get(c, 0x80000022, 0), e); /* found, not appended again */
+	assert_int_equal(c->nent, n + 1);
+	c->nent = CPUID_MAX_ENTRIES;
+	assert_null(cpuid_get(c, 0x80000023, 0)); /* full */
+	free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -106,6 +173,9 @@ int main(void)
 		cmocka_unit_test(test_compat_emulated),
 		cmocka_unit_test(test_identity),
 		cmocka_unit_test(test_detect_host),
+		cmocka_unit_test(test_vm_identity),
+		cmocka_unit_test(test_vm_identity_unknown_tsc),
+		cmocka_unit_test(test_get_appends_and_raises_max),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
