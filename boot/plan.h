@@ -11,7 +11,7 @@
 
 enum boot_cpu_mode {
 	BOOT_MODE_LONG64 = 0, /* CR0.PE|PG, CR4.PAE, EFER.LME|LMA, CS = 64-bit code */
-	BOOT_MODE_PROT32,     /* CR0.PE only, flat 32-bit segments (PVH entry) */
+	BOOT_MODE_PROT32,     /* CR0.PE only, flat 32-bit segments (PVH, multiboot) */
 };
 
 /* Initial state of the boot vCPU. Segment details follow from @mode and the
@@ -19,6 +19,7 @@ enum boot_cpu_mode {
 struct boot_regs {
 	enum boot_cpu_mode mode;
 	uint64_t rip, rsp, rsi, rdi, rdx, rbx, rbp;
+	uint64_t rax; /* multiboot's loader magic */
 	uint64_t cr3; /* LONG64 only: root of the page tables in guest RAM */
 	uint64_t rflags;
 };

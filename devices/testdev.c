@@ -23,6 +23,8 @@ static void testdev_exit_write(void *opaque, uint64_t offset, const uint8_t *dat
 	uint32_t code = 0;
 
 	memcpy(&code, data, size < sizeof(code) ? size : sizeof(code));
+	if (t->qemu_encoding)
+		code = code << 1 | 1;
 	if (t->exit)
 		t->exit(t->opaque, code);
 }

@@ -224,3 +224,13 @@ const struct bus_device_ops uart_ops = {
 	.read = uart_bus_read,
 	.write = uart_bus_write,
 };
+
+bool uart_tx_batchable(struct uart *u)
+{
+	bool ok;
+
+	pthread_mutex_lock(&u->lock);
+	ok = u->ier == 0 && !(u->mcr & MCR_LOOP);
+	pthread_mutex_unlock(&u->lock);
+	return ok;
+}

@@ -36,6 +36,12 @@ void uart_destroy(struct uart *u);
 /* Host side: bytes typed at the console. Returns how many were taken. */
 size_t uart_receive(struct uart *u, const uint8_t *buf, size_t len);
 
+/* True while a THR write has no effect but the byte it sends: no interrupt
+ * enabled, no loopback. Then the VMM may batch THR writes without exits
+ * (a later exit delivers them, in order), which is what a polling console
+ * does for every character. */
+bool uart_tx_batchable(struct uart *u);
+
 /* Register accesses at offset 0..7 (what the bus ops call). */
 uint8_t uart_read_reg(struct uart *u, unsigned int offset);
 void uart_write_reg(struct uart *u, unsigned int offset, uint8_t val);

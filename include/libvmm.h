@@ -75,12 +75,41 @@ enum vmm_pmu_mode {
 enum vmm_pmu_policy {
 	VMM_PMU_LAZY = 0, /* keep events, toggle with ioctls, recreate on config change */
 	VMM_PMU_NAIVE,	  /* recreate on every control write (pre-5.5 KVM; the baseline) */
+	VMM_PMU_CACHE,	  /* lazy, and park events across config changes for re-use */
+};
+
+/* Guest PMU event filter, as KVM_SET_PMU_EVENT_FILTER (README, "PMU"): a
+ * filtered counter gets no host event and keeps the value the guest wrote,
+ * without a fault. Entries: VMM_PMU_EVENT() or VMM_PMU_EVENT_ANY_UMASK(). */
+enum vmm_pmu_filter_action {
+	VMM_PMU_FILTER_NONE = 0, /* every event counts */
+	VMM_PMU_FILTER_ALLOW,	 /* only the listed events and fixed counters */
+	VMM_PMU_FILTER_DENY,	 /* all but the listed ones */
+};
+
+#define VMM_PMU_FILTER_MAX_EVENTS 32
+#define VMM_PMU_EVENT(sel, umask) ((((uint32_t)(umask) & 0xff) << 12) | ((uint32_t)(sel) & 0xfff))
+#define VMM_PMU_EVENT_ANY_UMASK(sel) ((1u << 20) | ((uint32_t)(sel) & 0xfff))
+
+struct vmm_pmu_filter {
+	enum vmm_pmu_filter_action action;
+	unsigned int nr_events;
+	uint32_t events[VMM_PMU_FILTER_MAX_EVENTS]; /* event select (12 bits) + unit mask */
+	uint32_t fixed_counters;		    /* bit i: Intel fixed counter i is listed */
 };
 
 /* What backs each virtual counter on the host. */
 enum vmm_pmu_backend {
 	VMM_PMU_BACKEND_PERF = 0, /* perf_event_open, software fallback without a PMU */
 	VMM_PMU_BACKEND_NULL,	  /* no host events: counters change only by guest writes */
+};
+
+/* System-call filter on the VM's threads (README, "Sandbox"). */
+enum vmm_seccomp {
+	VMM_SECCOMP_OFF = 0, /* no filter */
+	VMM_SECCOMP_LOG,     /* allow everything, the kernel logs what the allowlist lacks */
+	VMM_SECCOMP_KILL,    /* anything else raises SIGSYS: an embedder's handler can
+			      * report it, the default action ends the process */
 };
 
 /* Which register model the guest sees. */
@@ -97,6 +126,15 @@ enum vmm_cpuid_compat {
 	VMM_CPUID_COMPAT_EMULATED, /* assume a software-assisted host (kvm_pvm) */
 };
 
+/* A multiboot module: a file the kernel finds in memory, with a string. */
+struct vmm_module {
+	const char *path;
+	const char *string; /* NULL: the path */
+};
+
+/* Most modules a multiboot kernel can get, the initrd included. */
+#define VMM_MAX_MODULES 16
+
 /* Everything needed to build a VM. Start from vmm_config_init(). Strings are
  * copied by vmm_create(); the caller may free them afterwards. */
 struct vmm_config {
@@ -110,6 +148,23 @@ struct vmm_config {
 	const char *initrd_path; /* optional, with kernel_path */
 	const char *cmdline;	 /* kernel command line; NULL: the default one */
 	bool host_decompress;	 /* bzImage: decompress the payload on the host */
+	/* Multiboot kernels (a kernel_path with a multiboot header): modules
+	 * after initrd_path (module 0 when given). Read by vmm_create(), not
+	 * kept. */
+	const struct vmm_module *modules;
+	unsigned int nr_modules; /* at most VMM_MAX_MODULES */
+	/* QEMU-compatible test devices, for conformance kernels written for
+	 * QEMU (README, "Multiboot kernels"); off by default. */
+	bool qemu_debug_exit; /* port 0xf4 ends with status (value << 1) | 1 */
+	/* The test devices (exit port 0xf4, scratch port 0xf8 and MMIO page
+	 * 0xd0000000). AUTO: present for --firmware guests (their contract)
+	 * and with qemu_debug_exit, absent from kernels (production VMs). */
+	enum vmm_test_devices {
+		VMM_TEST_DEVICES_AUTO = 0,
+		VMM_TEST_DEVICES_ON,
+		VMM_TEST_DEVICES_OFF,
+	} test_devices;
+	bool fw_cfg;	      /* fw_cfg I/O ports 0x510/0x511: CPU count, RAM size */
 
 	/* Console output: to console_out_fd when >= 0, else to console_sink, else
 	 * dropped. Input is given with vmm_console_input(). */
@@ -130,10 +185,22 @@ struct vmm_config {
 	enum vmm_pmu_model pmu_model;
 	unsigned int pmu_gp_counters;  /* 0: the model's default */
 	uint64_t pmu_idle_slice_ns;    /* 0: 10 ms */
+	struct vmm_pmu_filter pmu_events; /* zero: no filter */
 
 	/* Signal used to kick vCPU threads out of KVM_RUN (it stays blocked
 	 * outside KVM_RUN on those threads). 0: SIGUSR2. */
 	int kick_signal;
+
+	/* Sandbox (README, "Sandbox"). drop_privileges: vmm_run() drops every
+	 * capability of its calling thread (keeping CAP_PERFMON only where the
+	 * host's perf_event_paranoid needs it for the vPMU) and sets
+	 * no_new_privs before the vCPU threads, which inherit that, start.
+	 * seccomp: each vCPU thread installs its allowlist before its first
+	 * KVM_RUN, and the thread calling vmm_run() installs its own once the
+	 * vCPUs run; that thread can only tear down afterwards. Both default to
+	 * off: the library never confines its host unasked. */
+	bool drop_privileges;
+	enum vmm_seccomp seccomp;
 };
 
 /* Most vCPUs a VM can have. */
@@ -171,6 +238,11 @@ struct vmm_pmu_stats {
 	uint64_t pmis;			/* PMIs delivered to the guest */
 	uint64_t overflows;		/* host overflows folded into counters */
 	uint64_t descheduled;		/* host events found descheduled */
+	uint64_t parks;			/* cache policy: events stopped and kept */
+	uint64_t cache_hits;		/* ... re-enabled instead of opened */
+	uint64_t cache_misses;		/* ... opened: no parked event fitted */
+	uint64_t evictions;		/* ... closed to stay within the bounds */
+	uint64_t filtered;		/* enables the event filter kept off the host */
 	uint32_t guest_tsc_khz;		/* to turn guest RDTSC deltas into time */
 	bool exposed;			/* the guest was shown a PMU */
 };
@@ -196,6 +268,13 @@ VMM_API void vmm_stop(struct vmm *vm);
  * any thread. Returns the number of bytes taken (the rest did not fit). */
 VMM_API int vmm_console_input(struct vmm *vm, const void *buf, size_t len);
 
+/* Confine the calling thread, one of the embedder's that serve the VM while
+ * it runs (console input, vmm_stop()), as the config's drop_privileges and
+ * seccomp ask: afterwards it may read, write, poll, call vmm_console_input()
+ * and vmm_stop(), and exit. Call it before vmm_run(). Returns 0 or a
+ * negative errno. */
+VMM_API int vmm_sandbox_thread(struct vmm *vm);
+
 /* Read how the VM ended. */
 VMM_API int vmm_get_exit(const struct vmm *vm, struct vmm_exit *ex);
 
@@ -213,6 +292,12 @@ VMM_API int vmm_format_pmu_stats(const struct vmm *vm, bool json, char *buf, siz
 /* Release everything the VM holds. Call after vmm_run() returned (or instead
  * of it). NULL is ignored. */
 VMM_API void vmm_destroy(struct vmm *vm);
+
+/* Parse an event filter, "allow:LIST" or "deny:LIST" with LIST items EVENT,
+ * EVENT:UMASK or fixedN (README, "PMU"), into @f. Returns 0, or -EINVAL and,
+ * when @err is not NULL, one line saying why. */
+VMM_API int vmm_parse_pmu_events(const char *spec, struct vmm_pmu_filter *f, char *err,
+				 size_t errlen);
 
 /* Parse a size such as "256M", "1G", "4096", "64K" (binary units). Returns 0
  * and the size in @bytes, or -EINVAL (syntax) / -ERANGE (overflow). */

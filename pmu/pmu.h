@@ -19,9 +19,47 @@
 #define PMU_COUNTER_WIDTH	48
 #define PMU_DEFAULT_IDLE_SLICE_NS	10000000ull
 
+/*
+ * The cache policy's bounds: stopped host events kept per vPMC and per
+ * vCPU. Five per vPMC let a counter rotate through six configurations (a
+ * multiplexing perf) without opening anything; host fds per vCPU stay at
+ * most vPMCs + the per-vCPU bound.
+ */
+#define PMU_CACHE_DEFAULT_PER_VPMC	5
+#define PMU_CACHE_DEFAULT_PER_VCPU	24
+#define PMU_CACHE_MAX_PER_VCPU		64
+
 enum pmu_policy {
 	PMU_POLICY_LAZY,	/* reuse host events, release idle ones */
 	PMU_POLICY_NAIVE,	/* recreate on control writes (pre-5.5 KVM) */
+	PMU_POLICY_CACHE,	/* lazy, and park events across config changes */
+};
+
+/*
+ * Which guest events may count, as KVM_SET_PMU_EVENT_FILTER: an allow or
+ * deny list of event selects (with or without a unit mask) and of Intel
+ * fixed counters by index. A filtered counter never gets a host event and
+ * keeps the value the guest wrote; the guest sees no fault.
+ */
+#define PMU_FILTER_MAX_EVENTS	32
+#define PMU_FILTER_ANY_UMASK	(1u << 20)
+/* Entry of a filter list: a 12-bit event select, a unit mask or any. */
+#define PMU_FILTER_EVENT(sel, umask) \
+	((((uint32_t)(umask) & 0xff) << 12) | ((uint32_t)(sel) & 0xfff))
+#define PMU_FILTER_EVENT_ANY(sel) \
+	(PMU_FILTER_ANY_UMASK | ((uint32_t)(sel) & 0xfff))
+
+enum pmu_filter_action {
+	PMU_FILTER_NONE,	/* every event counts */
+	PMU_FILTER_ALLOW,	/* only the listed ones */
+	PMU_FILTER_DENY,	/* all but the listed ones */
+};
+
+struct pmu_event_filter {
+	enum pmu_filter_action action;
+	unsigned int nr_events;
+	uint32_t events[PMU_FILTER_MAX_EVENTS];
+	uint32_t fixed;		/* bit i: Intel fixed counter i is listed */
 };
 
 enum pmu_log_level {
@@ -39,6 +77,10 @@ struct pmu_config {
 	bool perfmon_v2;	/* AMD: global ctl/status, needs 6 counters */
 	uint64_t idle_slice_ns;	/* 0: default 10 ms */
 	uint32_t tsc_khz;	/* guest TSC, for the software fallback */
+	/* cache policy: parked events per vPMC and per vCPU (0: default) */
+	unsigned int cache_per_vpmc;
+	unsigned int cache_per_vcpu;
+	struct pmu_event_filter filter;
 	void (*log)(void *opaque, int level, const char *msg);
 	void *log_opaque;
 };
@@ -47,6 +89,14 @@ struct pmu_config {
 void pmu_config_defaults(struct pmu_config *cfg, enum pmu_model model);
 /* 0 if the model can have this shape; else -EINVAL and one line in @err. */
 int pmu_config_check(const struct pmu_config *cfg, char *err, size_t len);
+/*
+ * "allow:LIST" or "deny:LIST", LIST comma-separated items: EVENT (any unit
+ * mask), EVENT:UMASK (numbers in C syntax) or fixedN. 0, or -EINVAL with
+ * one line in @err. Whether the model has those events is checked later,
+ * by pmu_config_check().
+ */
+int pmu_filter_parse(const char *spec, struct pmu_event_filter *f, char *err,
+		     size_t len);
 
 struct pmu_stats {
 	/* guest MSR exits */
@@ -74,6 +124,14 @@ struct pmu_stats {
 	uint64_t descheduled;
 	uint64_t overflows;
 	uint64_t pmis;
+	/* cache policy: events stopped and kept, re-used, opened anyway,
+	 * closed to stay within the bounds */
+	uint64_t parks;
+	uint64_t cache_hits;
+	uint64_t cache_misses;
+	uint64_t evictions;
+	/* enables of counters whose event the filter keeps off the host */
+	uint64_t filtered;
 	/* host events held */
 	uint64_t fds_open;
 	uint64_t fds_peak;	/* summed: an upper bound of the VM's peak */

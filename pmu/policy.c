@@ -6,6 +6,9 @@
  *         counter writes to a sampling event re-arm its period in place.
  * naive - the pre-5.5 KVM behaviour kept as a baseline: a changed control
  *         register closes the event and opens a new one if still enabled.
+ * cache - lazy, but a changed configuration parks the old event (stopped)
+ *         instead of closing it, and a vPMC taking a parked configuration
+ *         again re-enables that event instead of opening one (cache.c).
  */
 #include "pmu/vpmu_priv.h"
 
@@ -52,11 +55,48 @@ static int reprogram_naive(struct vpmu *v, struct vpmc *pmc)
 	return ret ? ret : err;
 }
 
+/* Open for @pmc; parked events holding the fds the host lacks go first. */
+static int open_miss(struct vpmu *v, struct vpmc *pmc)
+{
+	uint64_t opens = v->stats.opens;
+	int ret;
+
+	ret = vpmc_bev_open(v, pmc);
+	if ((ret == -EMFILE || ret == -ENFILE) && pmu_cache_evict_oldest(v))
+		ret = vpmc_bev_open(v, pmc);
+	if (v->stats.opens != opens)
+		v->stats.cache_misses++;
+	return ret;
+}
+
+static int reprogram_cache(struct vpmu *v, struct vpmc *pmc)
+{
+	int ret = 0, err = 0;
+
+	if (!vpmc_enabled(v, pmc)) {
+		if (pmc->bev && pmc->bev_enabled)
+			return vpmc_bev_disable(v, pmc);
+		return 0;
+	}
+	/* as lazy, a disabled event may carry an older config until used */
+	if (pmc->bev && pmc->bev_key != vpmc_key(pmc))
+		ret = pmu_cache_switch(v, pmc);
+	else if (!pmc->bev)
+		pmu_cache_take(v, pmc);
+	if (!pmc->bev)
+		err = open_miss(v, pmc);
+	else if (!pmc->bev_enabled)
+		err = vpmc_bev_enable(v, pmc);
+	return ret ? ret : err;
+}
+
 int vpmc_reprogram(struct vpmu *v, struct vpmc *pmc)
 {
 	vpmc_touch(v, pmc);
 	if (v->cfg.policy == PMU_POLICY_NAIVE)
 		return reprogram_naive(v, pmc);
+	if (v->cfg.policy == PMU_POLICY_CACHE)
+		return reprogram_cache(v, pmc);
 	return reprogram_lazy(v, pmc);
 }
 
@@ -107,11 +147,15 @@ int vpmc_rearm(struct vpmu *v, struct vpmc *pmc)
 /* Identical control writes change nothing on the host (as in KVM). */
 int vpmc_set_ctrl(struct vpmu *v, struct vpmc *pmc, uint64_t ctrl)
 {
+	int ret;
+
 	vpmc_touch(v, pmc);
 	if (pmc->ctrl == ctrl)
 		return 0;
+	/* What the old control counted is judged by the old control. */
+	ret = vpmc_fold_if_wrapped(v, pmc);
 	pmc->ctrl = ctrl;
-	return vpmc_reprogram(v, pmc);
+	return vpmc_reprogram(v, pmc) ?: ret;
 }
 
 int vpmu_set_global_ctrl(struct vpmu *v, uint64_t ctrl)

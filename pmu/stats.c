@@ -18,7 +18,8 @@ static const struct {
 	STAT(opens), STAT(open_failures), STAT(closes), STAT(enables),
 	STAT(disables), STAT(reads), STAT(set_periods), STAT(recreations),
 	STAT(idle_releases), STAT(descheduled), STAT(overflows), STAT(pmis),
-	STAT(fds_open), STAT(fds_peak),
+	STAT(parks), STAT(cache_hits), STAT(cache_misses), STAT(evictions),
+	STAT(filtered), STAT(fds_open), STAT(fds_peak),
 };
 
 #define NR_STAT_FIELDS ARRAY_SIZE(stat_fields)

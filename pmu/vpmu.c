@@ -18,6 +18,8 @@ void pmu_config_defaults(struct pmu_config *cfg, enum pmu_model model)
 	cfg->full_width_writes = model == PMU_MODEL_INTEL;
 	cfg->perfmon_v2 = model == PMU_MODEL_AMD;
 	cfg->idle_slice_ns = PMU_DEFAULT_IDLE_SLICE_NS;
+	cfg->cache_per_vpmc = PMU_CACHE_DEFAULT_PER_VPMC;
+	cfg->cache_per_vcpu = PMU_CACHE_DEFAULT_PER_VCPU;
 }
 
 static void vpmu_log(struct vpmu *v, int level, const char *msg)
@@ -154,6 +156,10 @@ int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
 	d.index = pmc->idx;
 	if (!vpmc_countable(v, pmc, &d))
 		return 0;
+	if (pmu_filter_blocks(&v->cfg.filter, pmc)) {
+		v->stats.filtered++;
+		return 0;
+	}
 	d.sample_period = vpmc_period(v, pmc);
 
 	v->stats.opens++;
@@ -173,11 +179,16 @@ int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
 	return 0;
 }
 
-static void bev_drop(struct vpmu *v, struct vpmc *pmc)
+void vpmu_bev_release(struct vpmu *v, struct pmu_bev *bev)
 {
-	v->be.ops->close(v->be.ctx, pmc->bev);
+	v->be.ops->close(v->be.ctx, bev);
 	v->stats.closes++;
 	fds_changed(v, -1);
+}
+
+static void bev_drop(struct vpmu *v, struct vpmc *pmc)
+{
+	vpmu_bev_release(v, pmc->bev);
 	pmc->bev = NULL;
 	pmc->bev_enabled = false;
 }
@@ -194,6 +205,61 @@ int vpmc_bev_close(struct vpmu *v, struct vpmc *pmc)
 		ret = bev_read_fold(v, pmc, &desched);
 	bev_drop(v, pmc);
 	return ret;
+}
+
+/*
+ * A parked event is stopped, and the count it stopped at is the reference
+ * its next user starts from: nothing it counted for one configuration
+ * reaches a guest value again. When a guest write left that count unknown,
+ * the next user reads it first (SYNC_REBASED). A failing host leaves no
+ * event to park.
+ */
+int vpmc_bev_detach(struct vpmu *v, struct vpmc *pmc, struct pmu_parked *out)
+{
+	bool desched = false;
+	int ret = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!pmc->bev)
+		return 0;
+	if (pmc->bev_enabled) {
+		v->stats.disables++;
+		ret = v->be.ops->disable(v->be.ctx, pmc->bev);
+		if (ret) {
+			vpmc_bev_close(v, pmc);
+			return ret;
+		}
+		pmc->bev_enabled = false;
+		pmc->sync = SYNC_DIRTY;
+	}
+	if (pmc->sync == SYNC_DIRTY) {
+		ret = bev_read_fold(v, pmc, &desched);
+		if (ret || desched) {
+			bev_drop(v, pmc);
+			return ret;
+		}
+		pmc->sync = SYNC_CLEAN;
+	}
+	out->bev = pmc->bev;
+	out->key = pmc->bev_key;
+	out->period = pmc->bev_period;
+	out->frozen = pmc->bev_ref;
+	out->known = pmc->sync == SYNC_CLEAN;
+	pmc->bev = NULL;
+	return 0;
+}
+
+void vpmc_bev_attach(struct vpmu *v, struct vpmc *pmc,
+		     const struct pmu_parked *p)
+{
+	pmc->bev = p->bev;
+	pmc->bev_enabled = false;
+	pmc->bev_key = p->key;
+	pmc->bev_period = p->period;
+	pmc->bev_ref = p->frozen;
+	/* a sampling event needs its period re-armed for this base anyway */
+	pmc->sync = p->known && !p->period ? SYNC_CLEAN : SYNC_REBASED;
+	pmc->synced_ns = v->now_ns;
 }
 
 static int vpmc_recreate(struct vpmu *v, struct vpmc *pmc)
@@ -234,6 +300,16 @@ int vpmc_bev_enable(struct vpmu *v, struct vpmc *pmc)
 	return 0;
 }
 
+int vpmc_fold_if_wrapped(struct vpmu *v, struct vpmc *pmc)
+{
+	uint64_t val;
+
+	if (!pmc->bev || (pmc->sync != SYNC_LIVE && pmc->sync != SYNC_DIRTY) ||
+	    !vpmc_may_have_wrapped(v, pmc))
+		return 0;
+	return vpmc_read(v, pmc, &val);
+}
+
 /*
  * Whether the host count can have carried the guest counter past its wrap
  * since base last caught up with it, judged from the time alone. Linux's
@@ -262,18 +338,13 @@ int vpmc_bev_disable(struct vpmu *v, struct vpmc *pmc)
 	pmc->bev_enabled = false;
 	pmc->sync = SYNC_DIRTY;
 	/*
-	 * Hardware raises a sampling counter's PMI at the overflow, before
-	 * any later disable; the host tells us only when we look. Look now,
-	 * so the overflow's status bit and PMI reach the guest while it still
-	 * treats the counter as active (a PMI for a counter it already
-	 * stopped is one it cannot account for).
+	 * Hardware sets the status bit (and raises the PMI, if asked) at the
+	 * overflow, before any later disable; the host tells us only when we
+	 * look. Look now, so both reach the guest while it still treats the
+	 * counter as active (a PMI for a counter it already stopped is one
+	 * it cannot account for).
 	 */
-	if (pmc->bev_period && vpmc_wants_pmi(pmc) && vpmc_may_have_wrapped(v, pmc)) {
-		uint64_t val;
-
-		return vpmc_read(v, pmc, &val);
-	}
-	return 0;
+	return vpmc_fold_if_wrapped(v, pmc);
 }
 
 int vpmc_read(struct vpmu *v, struct vpmc *pmc, uint64_t *val)
@@ -302,6 +373,17 @@ int vpmc_write(struct vpmu *v, struct vpmc *pmc, uint64_t val)
 	vpmc_touch(v, pmc);
 	if (!pmc->bev) {
 		pmc->base = val;
+		return 0;
+	}
+	/*
+	 * The cache policy keeps a folded, stopped counting event clean: its
+	 * count is still the reference, so neither enabling it nor parking
+	 * it needs a read. Lazy keeps Linux 5.5's behaviour.
+	 */
+	if (pmc->sync == SYNC_CLEAN && !pmc->bev_period &&
+	    v->cfg.policy == PMU_POLICY_CACHE) {
+		pmc->base = val;
+		pmc->synced_ns = v->now_ns;
 		return 0;
 	}
 	if (pmc->sync != SYNC_LIVE) {
@@ -346,11 +428,18 @@ int pmu_config_check(const struct pmu_config *cfg, char *err, size_t len)
 		snprintf(err, len, "unknown PMU model %d", (int)cfg->model);
 		return -EINVAL;
 	}
-	if (cfg->policy != PMU_POLICY_LAZY && cfg->policy != PMU_POLICY_NAIVE) {
+	if (cfg->policy != PMU_POLICY_LAZY && cfg->policy != PMU_POLICY_NAIVE &&
+	    cfg->policy != PMU_POLICY_CACHE) {
 		snprintf(err, len, "unknown PMU policy %d", (int)cfg->policy);
 		return -EINVAL;
 	}
-	return 0;
+	if (cfg->cache_per_vcpu > PMU_CACHE_MAX_PER_VCPU ||
+	    cfg->cache_per_vpmc > PMU_CACHE_MAX_PER_VCPU) {
+		snprintf(err, len, "the cache policy parks at most %d events per vCPU",
+			 PMU_CACHE_MAX_PER_VCPU);
+		return -EINVAL;
+	}
+	return pmu_filter_check(&cfg->filter, cfg->model, err, len);
 }
 
 int vpmu_create(const struct pmu_config *cfg, const struct pmu_backend *be,
@@ -389,6 +478,7 @@ int vpmu_create(const struct pmu_config *cfg, const struct pmu_backend *be,
 		v->cfg.full_width_writes = false;
 	}
 	v->cfg.nr_gp = v->nr_gp;
+	pmu_cache_init(v);
 	for (i = 0; i < PMU_MAX_PMC; i++) {
 		v->pmc[i].idx = i;
 		v->pmc[i].fixed = i >= PMU_FIXED_IDX;
@@ -412,6 +502,7 @@ void vpmu_destroy(struct vpmu *v)
 	for (i = 0; i < PMU_MAX_PMC; i++)
 		if (v->pmc[i].bev)
 			bev_drop(v, &v->pmc[i]);
+	pmu_cache_release_all(v);
 	free(v);
 }
 
@@ -454,6 +545,7 @@ void vpmu_tick(struct vpmu *v, uint64_t now_ns)
 		vpmc_bev_close(v, pmc);
 		v->stats.idle_releases++;
 	}
+	pmu_cache_tick(v);
 }
 
 int vpmu_overflow(struct vpmu *v)
@@ -500,14 +592,8 @@ int vpmu_fold_all(struct vpmu *v)
 	int ret = 0;
 
 	for (i = 0; i < PMU_MAX_PMC; i++) {
-		struct vpmc *pmc = &v->pmc[i];
-		uint64_t val;
-		int err;
+		int err = vpmc_fold_if_wrapped(v, &v->pmc[i]);
 
-		if (!pmc->bev || (pmc->sync != SYNC_LIVE && pmc->sync != SYNC_DIRTY) ||
-		    !vpmc_may_have_wrapped(v, pmc))
-			continue;
-		err = vpmc_read(v, pmc, &val);
 		if (err && !ret)
 			ret = err;
 	}

@@ -1,6 +1,7 @@
 /*
  * Internal state of the virtual PMU, shared by the core (vpmu.c), the
- * register models (intel.c, amd.c) and the policies (policy.c).
+ * register models (intel.c, amd.c), the policies (policy.c, cache.c) and
+ * the event filter (filter.c).
  */
 #ifndef PMU_VPMU_PRIV_H
 #define PMU_VPMU_PRIV_H
@@ -71,6 +72,28 @@ struct vpmc {
 	uint64_t synced_ns;	/* when base last caught up with the host */
 };
 
+/*
+ * A host event the cache policy stopped and kept when its vPMC changed
+ * configuration, for when a vPMC takes that configuration again.
+ */
+struct pmu_parked {
+	struct pmu_bev *bev;
+	uint64_t key;		/* config it counts (vpmc_key) */
+	int slot;		/* fixed: its pmc[] slot; GP: -1, any GP vPMC */
+	int owner;		/* pmc[] slot that parked it, for the bound */
+	uint64_t period;	/* sample period it is armed with */
+	uint64_t frozen;	/* count it stopped at, if known */
+	bool known;
+	uint64_t parked_ns;
+};
+
+struct pmu_cache {
+	unsigned int per_vpmc, per_vcpu;
+	unsigned int nr;
+	struct pmu_parked ev[PMU_CACHE_MAX_PER_VCPU];
+	uint64_t next_expiry_ns;	/* no parked event idles out before */
+};
+
 struct vpmu;
 
 struct pmu_model_ops {
@@ -102,6 +125,7 @@ struct vpmu {
 	bool pmi_pending;
 
 	uint64_t now_ns;	/* time of the last tick */
+	struct pmu_cache cache;
 	struct pmu_stats stats;
 };
 
@@ -124,6 +148,35 @@ uint64_t vpmc_period(struct vpmu *v, const struct vpmc *pmc);
  * that has happened, as hardware's does the moment it happens. */
 int vpmu_fold_all(struct vpmu *v);
 bool vpmc_may_have_wrapped(const struct vpmu *v, const struct vpmc *pmc);
+/* Fold the host count when the counter may have wrapped since it was last
+ * synced: an overflow belongs to the control it happened under (its status
+ * bit always, a PMI only if that control asked for one). Call before the
+ * control changes and at a disable. */
+int vpmc_fold_if_wrapped(struct vpmu *v, struct vpmc *pmc);
+/* Stop @pmc's host event, fold its count and take it off @pmc, open. */
+int vpmc_bev_detach(struct vpmu *v, struct vpmc *pmc, struct pmu_parked *out);
+/* Give @pmc a stopped host event of its configuration. */
+void vpmc_bev_attach(struct vpmu *v, struct vpmc *pmc,
+		     const struct pmu_parked *p);
+/* Close a host event no vPMC holds. */
+void vpmu_bev_release(struct vpmu *v, struct pmu_bev *bev);
+
+/* cache.c: the cache policy's parked events */
+void pmu_cache_init(struct vpmu *v);
+/* Park @pmc's event, attach a parked one of its new config if any. */
+int pmu_cache_switch(struct vpmu *v, struct vpmc *pmc);
+/* Attach a parked event of @pmc's configuration; false if none. */
+bool pmu_cache_take(struct vpmu *v, struct vpmc *pmc);
+/* Close the oldest parked event; false if there is none. */
+bool pmu_cache_evict_oldest(struct vpmu *v);
+void pmu_cache_tick(struct vpmu *v);
+void pmu_cache_release_all(struct vpmu *v);
+
+/* filter.c */
+bool pmu_filter_blocks(const struct pmu_event_filter *f,
+		       const struct vpmc *pmc);
+int pmu_filter_check(const struct pmu_event_filter *f, enum pmu_model model,
+		     char *err, size_t len);
 
 /* policy.c: bring host events in line with the guest registers */
 int vpmc_reprogram(struct vpmu *v, struct vpmc *pmc);

@@ -11,28 +11,43 @@ const char cli_usage[] =
 	"Usage: vmm run [OPTIONS]\n"
 	"       vmm --help | --version\n"
 	"\n"
-	"Run a KVM guest: a Linux kernel or a flat 64-bit test binary.\n"
+	"Run a KVM guest: a Linux kernel, a multiboot kernel or a flat 64-bit test binary.\n"
 	"\n"
 	"Boot image (exactly one):\n"
-	"  -k, --kernel FILE        Linux bzImage or vmlinux\n"
+	"  -k, --kernel FILE        Linux bzImage or vmlinux, or a multiboot kernel\n"
 	"  -i, --initrd FILE        initramfs for the kernel\n"
 	"  -p, --cmdline STRING     kernel command line (also --append)\n"
 	"      --firmware FILE      flat binary loaded at 1 MiB, entered in 64-bit mode\n"
 	"      --no-host-decompress let a bzImage decompress itself in the guest\n"
+	"      --module FILE[,STR]  multiboot module (repeatable; after --initrd, module 0)\n"
 	"Machine:\n"
 	"  -m, --memory SIZE        guest RAM, K/M/G suffixes (default 256M)\n"
 	"  -c, --cpus N             number of vCPUs (default 1)\n"
 	"      --cpuid-compat MODE  auto|none|emulated: hide features the host cannot run\n"
+	"QEMU-compatible test devices (for kvm-unit-tests and other QEMU test kernels):\n"
+	"      --qemu-debug-exit    port 0xf4 as isa-debug-exit: status (value << 1) | 1\n"
+	"      --test-devices MODE  auto|on|off: exit port 0xf4, scratch port and MMIO (auto:\n"
+	"                           with --firmware or --qemu-debug-exit, not for kernels)\n"
+	"      --fw-cfg             fw_cfg ports 0x510/0x511: CPU count, RAM size\n"
 	"Virtual PMU:\n"
 	"      --pmu MODE           on|off|force|rdmsr (default on: only where a stock Linux\n"
 	"                           guest can use it; rdmsr: for a guest kernel that reads\n"
 	"                           counters by RDMSR, adds libvmm.pmu_rdmsr=1 to its cmdline)\n"
-	"      --pmu-policy P       lazy|naive (default lazy)\n"
+	"      --pmu-policy P       lazy|naive|cache (default lazy; cache: keep a vPMC's\n"
+	"                           earlier event configurations stopped, for re-use)\n"
 	"      --pmu-backend B      perf|null (default perf)\n"
 	"      --pmu-model M        host|intel|amd (default host)\n"
 	"      --pmu-counters N     general-purpose counters (default: the model's)\n"
 	"      --pmu-idle-slice T   release idle host events after T (default 10ms)\n"
 	"      --pmu-stats[=FMT]    print PMU statistics at exit: text|json\n"
+	"      --pmu-events F       guest event filter: allow:LIST|deny:LIST, LIST of\n"
+	"                           EVENT[:UMASK] and fixedN, e.g. deny:0x3c,fixed1\n"
+	"Sandbox:\n"
+	"      --seccomp MODE       off|log|kill: syscall allowlist on every thread\n"
+	"                           (default kill: a call outside it ends vmm, status 1)\n"
+	"      --keep-privileges    keep the capabilities vmm started with (default: drop\n"
+	"                           all before the guest runs; CAP_PERFMON stays where the\n"
+	"                           host's perf_event_paranoid needs it for the vPMU)\n"
 	"Other:\n"
 	"  -q, --quiet              print only errors\n"
 	"  -v, --verbose            print debug messages\n"
@@ -45,6 +60,10 @@ const char cli_usage[] =
 
 enum {
 	OPT_FIRMWARE = 256,
+	OPT_MODULE,
+	OPT_QEMU_DEBUG_EXIT,
+	OPT_TEST_DEVICES,
+	OPT_FW_CFG,
 	OPT_NO_HOST_DECOMPRESS,
 	OPT_CPUID_COMPAT,
 	OPT_PMU,
@@ -54,6 +73,9 @@ enum {
 	OPT_PMU_COUNTERS,
 	OPT_PMU_IDLE_SLICE,
 	OPT_PMU_STATS,
+	OPT_PMU_EVENTS,
+	OPT_SECCOMP,
+	OPT_KEEP_PRIVILEGES,
 };
 
 static const struct option long_opts[] = {
@@ -64,6 +86,10 @@ static const struct option long_opts[] = {
 	{"params", required_argument, NULL, 'p'},
 	{"firmware", required_argument, NULL, OPT_FIRMWARE},
 	{"no-host-decompress", no_argument, NULL, OPT_NO_HOST_DECOMPRESS},
+	{"module", required_argument, NULL, OPT_MODULE},
+	{"qemu-debug-exit", no_argument, NULL, OPT_QEMU_DEBUG_EXIT},
+	{"test-devices", required_argument, NULL, OPT_TEST_DEVICES},
+	{"fw-cfg", no_argument, NULL, OPT_FW_CFG},
 	{"memory", required_argument, NULL, 'm'},
 	{"mem", required_argument, NULL, 'm'},
 	{"cpus", required_argument, NULL, 'c'},
@@ -76,6 +102,9 @@ static const struct option long_opts[] = {
 	{"pmu-counters", required_argument, NULL, OPT_PMU_COUNTERS},
 	{"pmu-idle-slice", required_argument, NULL, OPT_PMU_IDLE_SLICE},
 	{"pmu-stats", optional_argument, NULL, OPT_PMU_STATS},
+	{"pmu-events", required_argument, NULL, OPT_PMU_EVENTS},
+	{"seccomp", required_argument, NULL, OPT_SECCOMP},
+	{"keep-privileges", no_argument, NULL, OPT_KEEP_PRIVILEGES},
 	{"quiet", no_argument, NULL, 'q'},
 	{"verbose", no_argument, NULL, 'v'},
 	{"help", no_argument, NULL, 'h'},
@@ -139,14 +168,37 @@ static int parse_uint(const char *s, unsigned int max, unsigned int *out)
 		return -EINVAL;                                                                    \
 	} while (0)
 
+/* --module FILE[,STRING]: the file name is copied out of @arg to end it at
+ * the comma; the string points into @arg. */
+static int cli_add_module(struct cli_opts *o, const char *arg, char *err, size_t errlen)
+{
+	const char *comma = strchr(arg, ',');
+	size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+	unsigned int i = o->cfg.nr_modules;
+
+	if (i >= VMM_MAX_MODULES)
+		FAIL("--module %s: at most %d modules", arg, VMM_MAX_MODULES);
+	if (n == 0 || n >= sizeof(o->module_path[i]))
+		FAIL("--module %s: expected FILE[,STRING] with a file name under %zu bytes", arg,
+		     sizeof(o->module_path[i]));
+	memcpy(o->module_path[i], arg, n);
+	o->module_path[i][n] = '\0';
+	o->modules[i] = (struct vmm_module){o->module_path[i], comma ? comma + 1 : NULL};
+	o->cfg.modules = o->modules;
+	o->cfg.nr_modules = i + 1;
+	return 0;
+}
+
 static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, size_t errlen)
 {
 	static const char *const pmu_modes[] = {"on", "off", "force", "rdmsr", NULL};
-	static const char *const policies[] = {"lazy", "naive", NULL};
+	static const char *const policies[] = {"lazy", "naive", "cache", NULL};
 	static const char *const backends[] = {"perf", "null", NULL};
 	static const char *const models[] = {"host", "intel", "amd", NULL};
 	static const char *const compat[] = {"auto", "none", "emulated", NULL};
+	static const char *const test_devices[] = {"auto", "on", "off", NULL};
 	static const char *const stats[] = {"text", "json", NULL};
+	static const char *const seccomp[] = {"off", "log", "kill", NULL};
 	struct vmm_config *cfg = &o->cfg;
 	int i, ret;
 
@@ -159,6 +211,22 @@ static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, 
 		break;
 	case 'p':
 		cfg->cmdline = arg;
+		break;
+	case OPT_MODULE:
+		ret = cli_add_module(o, arg, err, errlen);
+		if (ret < 0)
+			return ret;
+		break;
+	case OPT_QEMU_DEBUG_EXIT:
+		cfg->qemu_debug_exit = true;
+		break;
+	case OPT_FW_CFG:
+		cfg->fw_cfg = true;
+		break;
+	case OPT_TEST_DEVICES:
+		if ((i = pick(arg, test_devices)) < 0)
+			FAIL("--test-devices %s: expected auto, on or off", arg);
+		cfg->test_devices = (enum vmm_test_devices)i;
 		break;
 	case OPT_FIRMWARE:
 		cfg->firmware_path = arg;
@@ -192,7 +260,7 @@ static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, 
 		break;
 	case OPT_PMU_POLICY:
 		if ((i = pick(arg, policies)) < 0)
-			FAIL("--pmu-policy %s: expected lazy or naive", arg);
+			FAIL("--pmu-policy %s: expected lazy, naive or cache", arg);
 		cfg->pmu_policy = (enum vmm_pmu_policy)i;
 		break;
 	case OPT_PMU_BACKEND:
@@ -223,6 +291,21 @@ static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, 
 		else
 			o->pmu_stats = (enum cli_stats)(i + 1);
 		break;
+	case OPT_SECCOMP:
+		if ((i = pick(arg, seccomp)) < 0)
+			FAIL("--seccomp %s: expected off, log or kill", arg);
+		cfg->seccomp = (enum vmm_seccomp)i;
+		break;
+	case OPT_KEEP_PRIVILEGES:
+		cfg->drop_privileges = false;
+		break;
+	case OPT_PMU_EVENTS: {
+		char why[160];
+
+		if (vmm_parse_pmu_events(arg, &cfg->pmu_events, why, sizeof(why)) < 0)
+			FAIL("--pmu-events %s: %s", arg, why);
+		break;
+	}
 	case 'q':
 		o->quiet = true;
 		break;
@@ -248,6 +331,9 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 	memset(o, 0, sizeof(*o));
 	vmm_config_init(&o->cfg);
 	o->cfg.host_decompress = true;
+	/* The library confines nothing unasked; the command line does. */
+	o->cfg.drop_privileges = true;
+	o->cfg.seccomp = VMM_SECCOMP_KILL;
 	if (argc >= 2 && (strcmp(argv[1], "run") == 0 || strcmp(argv[1], "help") == 0)) {
 		if (strcmp(argv[1], "help") == 0) {
 			o->action = CLI_HELP;
@@ -285,6 +371,8 @@ int cli_parse(int argc, char **argv, struct cli_opts *o, char *err, size_t errle
 		FAIL("--kernel and --firmware are exclusive");
 	if (o->cfg.initrd_path != NULL && o->cfg.kernel_path == NULL)
 		FAIL("--initrd needs --kernel");
+	if (o->cfg.nr_modules && o->cfg.kernel_path == NULL)
+		FAIL("--module needs --kernel (a multiboot kernel)");
 	if (o->quiet)
 		o->cfg.log_level = VMM_LOG_ERROR;
 	if (o->verbose)

@@ -25,6 +25,9 @@ struct cli_opts {
 	struct vmm_config cfg;
 	enum cli_stats pmu_stats;
 	bool quiet, verbose;
+	/* --module: the file names, cut at their comma, and the list. */
+	char module_path[VMM_MAX_MODULES][512];
+	struct vmm_module modules[VMM_MAX_MODULES];
 };
 
 /* Parse argv ("vmm run ..."). Returns 0 with @o filled, or -EINVAL with one

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "libvmm.h"
 #include "vmm/cli.h"
+#include "vmm/sigsys.h"
 #include "vmm/term.h"
 
 struct cli {
@@ -21,6 +23,8 @@ struct cli {
 	int signal_fd;
 	int stop_signal;  /* signal that stopped the VM, or 0 */
 	bool user_quit;	  /* Ctrl-A x */
+	sem_t sandboxed;  /* the input thread confined itself (result below) */
+	int sandbox_ret;
 	/* Start-up lines are held until vmm_create() succeeds, so a failure
 	 * prints exactly one line. */
 	bool holding;
@@ -57,6 +61,10 @@ static void *input_thread(void *arg)
 	};
 	unsigned char buf[256], out[256];
 
+	cli->sandbox_ret = vmm_sandbox_thread(cli->vm);
+	sem_post(&cli->sandboxed);
+	if (cli->sandbox_ret < 0)
+		return NULL;
 	for (;;) {
 		if (poll(fds, 3, -1) < 0) {
 			if (errno == EINTR)
@@ -158,6 +166,12 @@ static int run(struct cli_opts *o)
 		return 1;
 	}
 	fputs(cli.held, stderr);
+	sem_init(&cli.sandboxed, 0, 0);
+	if (o->cfg.seccomp == VMM_SECCOMP_KILL && (ret = sigsys_report_install()) < 0) {
+		fprintf(stderr, "vmm: SIGSYS handler: %s\n", strerror(-ret));
+		status = 1;
+		goto out;
+	}
 	/* SIGINT/SIGTERM arrive through a signalfd, so no global state. */
 	sigemptyset(&stop_set);
 	sigaddset(&stop_set, SIGINT);
@@ -175,6 +189,16 @@ static int run(struct cli_opts *o)
 	if (ret != 0) {
 		term_restore(&cli.term);
 		fprintf(stderr, "vmm: input thread: %s\n", strerror(ret));
+		status = 1;
+		goto out;
+	}
+	/* Every thread is confined before the guest runs. */
+	sem_wait(&cli.sandboxed);
+	if (cli.sandbox_ret < 0) {
+		pthread_join(input, NULL);
+		term_restore(&cli.term);
+		fprintf(stderr, "vmm: sandbox of the input thread: %s\n",
+			strerror(-cli.sandbox_ret));
 		status = 1;
 		goto out;
 	}

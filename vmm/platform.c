@@ -38,6 +38,7 @@ static void com1_irq(void *opaque, bool level)
 static int com1_init(struct vmm *vm, void *state, const struct platform_device *dev)
 {
 	vm->devices.com1_irq = dev->irq;
+	vm->devices.com1_port = (uint16_t)dev->win[0].base;
 	return uart_init(state, console_tx, com1_irq, vm);
 }
 
@@ -68,7 +69,10 @@ static void test_exit(void *opaque, uint32_t code)
 
 static int testdev_init_vm(struct vmm *vm, void *state, const struct platform_device *dev)
 {
-	return testdev_init(state, test_exit, vm);
+	int ret = testdev_init(state, test_exit, vm);
+
+	((struct testdev *)state)->qemu_encoding = vm->cfg.qemu_debug_exit;
+	return ret;
 }
 
 static void testdev_destroy_vm(void *state)
@@ -87,10 +91,57 @@ static int poweroff_init(struct vmm *vm, void *state, const struct platform_devi
 	return 0;
 }
 
+/* fw_cfg items as QEMU stores them for a PC: what kernels written for
+ * QEMU read instead of firmware tables. */
+static int fwcfg_init_vm(struct vmm *vm, void *state, const struct platform_device *dev)
+{
+	struct fwcfg *f = state;
+	uint64_t mem = vm->cfg.memory_bytes;
+	/* RAM past the PCI hole is moved above 4 GiB (boot/layout.h). */
+	uint64_t top = mem <= LAYOUT_LOWMEM_END ? mem : mem + LAYOUT_MMIO_END - LAYOUT_MMIO_START;
+	int ret = fwcfg_init(f);
+
+	if (ret < 0)
+		return ret;
+	if ((ret = fwcfg_add(f, FWCFG_SIGNATURE, "QEMU", 4)) < 0 ||
+	    (ret = fwcfg_add_u32(f, FWCFG_ID, 1)) < 0 || /* traditional interface only */
+	    (ret = fwcfg_add_u64(f, FWCFG_RAM_SIZE, mem)) < 0 ||
+	    (ret = fwcfg_add_u16(f, FWCFG_NB_CPUS, (uint16_t)vm->cfg.cpus)) < 0 ||
+	    (ret = fwcfg_add_u16(f, FWCFG_MAX_CPUS, (uint16_t)vm->cfg.cpus)) < 0 ||
+	    (ret = fwcfg_add_u64(f, FWCFG_MAX_RAM, top)) < 0) {
+		fwcfg_destroy(f);
+		return ret;
+	}
+	return 0;
+}
+
+static void fwcfg_destroy_vm(void *state)
+{
+	fwcfg_destroy(state);
+}
+
+static bool testdev_wanted(const struct vmm *vm)
+{
+	switch (vm->cfg.test_devices) {
+	case VMM_TEST_DEVICES_ON:
+		return true;
+	case VMM_TEST_DEVICES_OFF:
+		return false;
+	default:
+		return vm->cfg.firmware_path != NULL || vm->cfg.qemu_debug_exit;
+	}
+}
+
+static bool fwcfg_wanted(const struct vmm *vm)
+{
+	return vm->cfg.fw_cfg;
+}
+
 /* The PC's addresses for what a Linux guest and the test guests expect:
  * COM1, the i8042's data and command ports, QEMU's isa-debug-exit port,
  * scratch registers above it and in MMIO space, and the power-off port
- * the project's guest kernel is told about on its command line. */
+ * the project's guest kernel is told about on its command line; and, when
+ * the config asks for them, QEMU's test devices (fw_cfg). */
 static const struct platform_device pc_devices[] = {
     {
 	.name = "com1",
@@ -115,6 +166,7 @@ static const struct platform_device pc_devices[] = {
 	.irq = PLATFORM_NO_IRQ,
 	.init = testdev_init_vm,
 	.destroy = testdev_destroy_vm,
+	.wanted = testdev_wanted,
 	.win = {{PLATFORM_PIO, 0xf4, 4, &testdev_exit_ops, "test-exit"},
 		{PLATFORM_PIO, 0xf8, 4, &testdev_port_ops, "test-scratch"},
 		{PLATFORM_MMIO, 0xd0000000, 0x1000, &testdev_mmio_ops, "test-mmio"}},
@@ -126,6 +178,16 @@ static const struct platform_device pc_devices[] = {
 	.init = poweroff_init,
 	.destroy = NULL,
 	.win = {{PLATFORM_PIO, 0x505, 1, &poweroff_ops, "poweroff"}},
+    },
+    {
+	/* QEMU's fw_cfg I/O ports (selector, data); opt-in. */
+	.name = "fw_cfg",
+	.state = offsetof(struct platform, fwcfg),
+	.irq = PLATFORM_NO_IRQ,
+	.init = fwcfg_init_vm,
+	.destroy = fwcfg_destroy_vm,
+	.wanted = fwcfg_wanted,
+	.win = {{PLATFORM_PIO, 0x510, 2, &fwcfg_ops, "fw_cfg"}},
     },
 };
 
@@ -160,8 +222,13 @@ int platform_setup(struct vmm *vm, const struct platform_device *table, size_t n
 	vm->devices.nr_ready = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct platform_device *dev = &table[i];
-		int ret = dev->init(vm, STATE(vm, dev), dev);
+		int ret;
 
+		if (dev->wanted != NULL && !dev->wanted(vm)) {
+			vm->devices.nr_ready = i + 1; /* skipped: teardown skips it too */
+			continue;
+		}
+		ret = dev->init(vm, STATE(vm, dev), dev);
 		if (ret < 0) {
 			snprintf(err, errlen, "device %s: %s", dev->name, strerror(-ret));
 			return ret;
@@ -182,6 +249,8 @@ void platform_teardown(struct vmm *vm)
 	while (p->nr_ready > 0) {
 		const struct platform_device *dev = &p->table[--p->nr_ready];
 
+		if (dev->wanted != NULL && !dev->wanted(vm))
+			continue;
 		if (dev->destroy != NULL)
 			dev->destroy(STATE(vm, dev));
 	}

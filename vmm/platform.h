@@ -4,10 +4,12 @@
 #ifndef VMM_PLATFORM_H
 #define VMM_PLATFORM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "devices/bus.h"
+#include "devices/fwcfg.h"
 #include "devices/i8042.h"
 #include "devices/poweroff.h"
 #include "devices/testdev.h"
@@ -38,6 +40,8 @@ struct platform_device {
 	/* Returns 0 or a negative errno, having released what it took. */
 	int (*init)(struct vmm *vm, void *state, const struct platform_device *dev);
 	void (*destroy)(void *state); /* NULL: nothing to release */
+	/* Opt-in devices: present only when this says so. NULL: always. */
+	bool (*wanted)(const struct vmm *vm);
 	struct platform_window win[PLATFORM_MAX_WINDOWS];
 };
 
@@ -47,14 +51,17 @@ struct platform {
 	struct i8042 kbd;
 	struct testdev testdev;
 	struct poweroff poweroff;
+	struct fwcfg fwcfg;
 	int com1_irq;
+	uint16_t com1_port; /* COM1's base port, where the VM placed it */
 	/* What teardown releases: the first nr_ready rows of table. */
 	const struct platform_device *table;
 	size_t nr_ready;
 };
 
-/* The PC devices every VM gets (COM1, i8042, test devices, power-off);
- * sets *n to the number of rows. */
+/* The PC devices (COM1, i8042, test devices, power-off, and the opt-in
+ * rows that platform_setup() skips unless wanted); sets *n to the number
+ * of rows. */
 const struct platform_device *platform_pc(size_t *n);
 
 /* Reset vm's buses, then init each row of @table in order and claim its

@@ -16,11 +16,65 @@
  * counters by RDMSR (see examples/linux-guest/patches). */
 #define GUEST_RDMSR_SWITCH "libvmm.pmu_rdmsr=1"
 
-static const char *const policy_names[] = {"lazy", "naive"};
+static const char *const policy_names[] = {"lazy", "naive", "cache"};
 
 const char *vm_pmu_policy_name(enum pmu_policy policy)
 {
-	return (unsigned int)policy < 2 ? policy_names[policy] : "?";
+	return (unsigned int)policy < 3 ? policy_names[policy] : "?";
+}
+
+/* The API's filter and pmu/'s share one encoding of their entries. */
+_Static_assert(VMM_PMU_FILTER_MAX_EVENTS == PMU_FILTER_MAX_EVENTS, "filter sizes");
+_Static_assert(VMM_PMU_EVENT(0x1c3, 0x5a) == PMU_FILTER_EVENT(0x1c3, 0x5a), "filter entries");
+_Static_assert(VMM_PMU_EVENT_ANY_UMASK(0x76) == PMU_FILTER_EVENT_ANY(0x76), "filter entries");
+
+static void filter_to_pmu(const struct vmm_pmu_filter *in, struct pmu_event_filter *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->action = in->action == VMM_PMU_FILTER_ALLOW  ? PMU_FILTER_ALLOW
+		      : in->action == VMM_PMU_FILTER_DENY ? PMU_FILTER_DENY
+							  : PMU_FILTER_NONE;
+	/* too long a list is pmu_config_check()'s to refuse */
+	out->nr_events = in->nr_events;
+	for (unsigned int i = 0; i < in->nr_events && i < PMU_FILTER_MAX_EVENTS; i++)
+		out->events[i] = in->events[i];
+	out->fixed = in->fixed_counters;
+	if (in->action != VMM_PMU_FILTER_NONE && out->action == PMU_FILTER_NONE)
+		out->action = (enum pmu_filter_action)-1;
+}
+
+int vmm_parse_pmu_events(const char *spec, struct vmm_pmu_filter *f, char *err, size_t errlen)
+{
+	struct pmu_event_filter pf;
+	char why[160];
+	int ret;
+
+	if (spec == NULL || f == NULL)
+		return -EINVAL;
+	ret = pmu_filter_parse(spec, &pf, why, sizeof(why));
+	if (ret < 0) {
+		if (err != NULL)
+			snprintf(err, errlen, "%s", why);
+		return ret;
+	}
+	memset(f, 0, sizeof(*f));
+	f->action = pf.action == PMU_FILTER_ALLOW ? VMM_PMU_FILTER_ALLOW : VMM_PMU_FILTER_DENY;
+	f->nr_events = pf.nr_events;
+	memcpy(f->events, pf.events, sizeof(f->events));
+	f->fixed_counters = pf.fixed;
+	return 0;
+}
+
+/* ", event filter: allow 2 event(s) + fixed counters" or "". */
+static void filter_describe(const struct pmu_event_filter *f, char *buf, size_t len)
+{
+	if (f->action == PMU_FILTER_NONE) {
+		buf[0] = '\0';
+		return;
+	}
+	snprintf(buf, len, ", event filter: %s %u event(s)%s",
+		 f->action == PMU_FILTER_ALLOW ? "allow" : "deny", f->nr_events,
+		 f->fixed ? " + fixed counters" : "");
 }
 
 static void pmu_log(void *opaque, int level, const char *msg)
@@ -51,7 +105,7 @@ static int pmu_backend_setup(struct vmm *vm, struct vm_pmu *p, char *err, size_t
 	    .tsc_khz = p->cfg.tsc_khz,
 	    .overflow_signal = vm->cfg.kick_signal,
 	};
-	char line[256];
+	char line[256], filter[64];
 	int ret;
 
 	if (vm->cfg.pmu_backend == VMM_PMU_BACKEND_NULL)
@@ -65,9 +119,10 @@ static int pmu_backend_setup(struct vmm *vm, struct vm_pmu *p, char *err, size_t
 	p->be_ready = true;
 	p->be.ops->caps(p->be.ctx, &p->caps);
 	pmu_backend_describe(&p->caps, line, sizeof(line));
-	vm_log(vm, VMM_LOG_INFO, "pmu: %s model, %s policy, %u GP counters; %s; %s",
+	filter_describe(&p->cfg.filter, filter, sizeof(filter));
+	vm_log(vm, VMM_LOG_INFO, "pmu: %s model, %s policy, %u GP counters%s; %s; %s",
 	       p->cfg.model == PMU_MODEL_AMD ? "AMD" : "Intel", policy_names[p->cfg.policy],
-	       p->cfg.nr_gp, guest_read_path(p), line);
+	       p->cfg.nr_gp, filter, guest_read_path(p), line);
 	return 0;
 }
 
@@ -112,7 +167,10 @@ static int pmu_configure(struct vmm *vm, struct vm_pmu *p, char *err, size_t err
 	else
 		model = vm->cfg.pmu_model == VMM_PMU_MODEL_AMD ? PMU_MODEL_AMD : PMU_MODEL_INTEL;
 	pmu_config_defaults(&p->cfg, model);
-	p->cfg.policy = vm->cfg.pmu_policy == VMM_PMU_NAIVE ? PMU_POLICY_NAIVE : PMU_POLICY_LAZY;
+	p->cfg.policy = vm->cfg.pmu_policy == VMM_PMU_NAIVE   ? PMU_POLICY_NAIVE
+			: vm->cfg.pmu_policy == VMM_PMU_CACHE ? PMU_POLICY_CACHE
+							      : PMU_POLICY_LAZY;
+	filter_to_pmu(&vm->cfg.pmu_events, &p->cfg.filter);
 	if (vm->cfg.pmu_gp_counters)
 		p->cfg.nr_gp = vm->cfg.pmu_gp_counters;
 	/* PerfMonV2 exists only on the six-counter AMD shape. */

@@ -54,6 +54,11 @@ static void stats_to_public(const struct vmm *vm, const struct pmu_stats *s, uin
 	    .pmis = s->pmis,
 	    .overflows = s->overflows,
 	    .descheduled = s->descheduled,
+	    .parks = s->parks,
+	    .cache_hits = s->cache_hits,
+	    .cache_misses = s->cache_misses,
+	    .evictions = s->evictions,
+	    .filtered = s->filtered,
 	    .guest_tsc_khz = vm->tsc_khz,
 	    .exposed = vm->pmu != NULL && vm->pmu->exposed,
 	};

@@ -8,11 +8,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 #include <linux/kvm.h>
 
 #include "vmm/pmu_glue.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
 #define CR0_PE 0x1ULL
@@ -112,6 +114,7 @@ int vcpu_setup_boot_regs(struct vcpu *v, const struct boot_regs *b)
 	regs.rdx = b->rdx;
 	regs.rbx = b->rbx;
 	regs.rbp = b->rbp;
+	regs.rax = b->rax;
 	regs.rflags = b->rflags | 0x2; /* bit 1 is always set */
 	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0)
 		return -errno;
@@ -149,15 +152,21 @@ static void vcpu_handle_io(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	unsigned int size = run->io.size;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	struct vmm *vm = v->vm;
 
-	if (run->io.data_offset + (uint64_t)size * run->io.count > (uint64_t)v->vm->run_size)
+	if (run->io.data_offset + (uint64_t)size * run->io.count > (uint64_t)vm->run_size)
 		return; /* never trust offsets blindly, even from the kernel */
 	for (uint32_t i = 0; i < run->io.count; i++, data += size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT)
-			bus_write(&v->vm->pio, run->io.port, data, size);
+			bus_write(&vm->pio, run->io.port, data, size);
 		else
-			bus_read(&v->vm->pio, run->io.port, data, size);
+			bus_read(&vm->pio, run->io.port, data, size);
 	}
+	/* A write to the console UART may have changed whether its THR can
+	 * be batched (interrupts or loopback on or off). */
+	if (run->io.direction == KVM_EXIT_IO_OUT && vm->cpio.ring != NULL &&
+	    (uint16_t)(run->io.port - vm->devices.com1_port) < 8u)
+		coalesced_pio_set(vm, uart_tx_batchable(&vm->devices.com1));
 }
 
 static void vcpu_handle_mmio(struct vcpu *v)
@@ -221,6 +230,9 @@ static void vcpu_dispatch(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 	char where[160];
+
+	/* Port writes KVM batched come first: they happened before this exit. */
+	coalesced_pio_drain(v->vm);
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
@@ -344,8 +356,19 @@ void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vmm *vm = v->vm;
+	char name[16];
 	int ret;
 
+	/* "vcpuN" in /proc/<pid>/task/<tid>/comm, for ps and the sandbox test. */
+	snprintf(name, sizeof(name), "vcpu%u", v->id);
+	prctl(PR_SET_NAME, name, 0, 0, 0);
+	/* Before anything the guest can influence. */
+	ret = sandbox_vcpu_thread(vm);
+	if (ret < 0) {
+		vm_end(vm, VMM_EXIT_ERROR, ret, "vCPU %u: seccomp filter: %s", v->id,
+		       strerror(-ret));
+		goto out;
+	}
 	ret = vcpu_setup_signals(v);
 	if (ret < 0) {
 		vm_end(vm, VMM_EXIT_ERROR, ret, "vCPU %u: KVM_SET_SIGNAL_MASK: %s", v->id,
@@ -359,6 +382,7 @@ void *vcpu_thread(void *arg)
 			vcpu_loop(v);
 		vm_pmu_vcpu_stop(v);
 	}
+out:
 	atomic_store(&v->alive, false);
 	atomic_fetch_sub(&vm->live_vcpus, 1);
 	vm_wake(vm);

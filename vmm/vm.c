@@ -12,8 +12,10 @@
 #include <linux/kvm.h>
 
 #include "boot/linux.h"
+#include "vmm/boot_multiboot.h"
 #include "vmm/image.h"
 #include "vmm/pmu_glue.h"
+#include "vmm/sandbox.h"
 #include "vmm/vm.h"
 
 #define MIN_MEMORY (2ULL << 20)
@@ -194,6 +196,12 @@ out:
 
 static int load_image(struct vmm *vm, char *err, size_t errlen)
 {
+	if (vm->kernel_path != NULL && vm_kernel_is_multiboot(vm->kernel_path))
+		return vm_load_multiboot(vm, err, errlen);
+	if (vm->cfg.nr_modules) {
+		snprintf(err, errlen, "kernel %s: modules need a multiboot kernel", vm->kernel_path);
+		return -EINVAL;
+	}
 	if (vm->kernel_path != NULL)
 		return load_linux(vm, err, errlen);
 	return load_firmware(vm, err, errlen);
@@ -360,6 +368,14 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, char *err, size_t
 		snprintf(err, errlen, "vCPU 0 registers: %s", strerror(-ret));
 		goto fail;
 	}
+	if (platform_console(vm) != NULL) {
+		ret = coalesced_pio_init(vm, vm->devices.com1_port,
+					 uart_tx_batchable(platform_console(vm)));
+		if (ret < 0) {
+			snprintf(err, errlen, "coalesced console port: %s", strerror(-ret));
+			goto fail;
+		}
+	}
 	*out = vm;
 	return 0;
 fail:
@@ -393,9 +409,16 @@ int vmm_run(struct vmm *vm)
 	sigset_t kick, old;
 	uint64_t count;
 	bool kicked = false;
+	int ret;
 
 	if (atomic_exchange(&vm->has_run, true))
 		return -EBUSY;
+	/* The vCPU threads inherit the privileges of this one. */
+	ret = sandbox_before_vcpus(vm);
+	if (ret < 0) {
+		vm_end(vm, VMM_EXIT_ERROR, ret, "sandbox: dropping privileges: %s", strerror(-ret));
+		return 0;
+	}
 	/* Threads inherit the mask: they start with the kick signal blocked. */
 	sigemptyset(&kick);
 	sigaddset(&kick, vm->cfg.kick_signal);
@@ -403,7 +426,6 @@ int vmm_run(struct vmm *vm)
 	atomic_store(&vm->live_vcpus, (int)vm->nr_vcpus);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpu[i];
-		int ret;
 
 		atomic_store(&v->alive, true);
 		ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
@@ -416,6 +438,11 @@ int vmm_run(struct vmm *vm)
 		v->thread_started = true;
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	/* After the vCPUs started: they must not inherit this thread's filter. */
+	ret = sandbox_after_vcpus(vm);
+	if (ret < 0)
+		vm_end(vm, VMM_EXIT_ERROR, ret, "sandbox: seccomp filter of the run thread: %s",
+		       strerror(-ret));
 
 	/* Only this thread kicks and joins vCPU threads, so a kick never
 	 * targets a thread that is already joined. One kick per thread is
@@ -439,6 +466,8 @@ int vmm_run(struct vmm *vm)
 			vm->vcpu[i].thread_started = false;
 		}
 	}
+	/* What the guest wrote last may still wait in KVM's batch. */
+	coalesced_pio_drain(vm);
 	log_exit_stats(vm);
 	return 0;
 }
@@ -472,6 +501,7 @@ void vmm_destroy(struct vmm *vm)
 {
 	if (vm == NULL)
 		return;
+	coalesced_pio_destroy(vm);
 	for (unsigned int i = 0; i < VMM_MAX_CPUS; i++)
 		if (vm->vcpu[i].vm != NULL)
 			vcpu_destroy(&vm->vcpu[i]);

@@ -10,6 +10,7 @@
 #include "libvmm.h"
 #include "boot/plan.h"
 #include "devices/bus.h"
+#include "vmm/coalesced_pio.h"
 #include "vmm/cpuid.h"
 #include "vmm/exit_stats.h"
 #include "vmm/msr_router.h"
@@ -49,6 +50,7 @@ struct vmm {
 	struct platform devices; /* placed on pio/mmio by vmm/platform.c */
 	bool msr_ready;
 
+	struct coalesced_pio cpio; /* the console's THR, batched by KVM */
 	struct kvm_cpuid2 *cpuid;
 	struct boot_plan plan;
 	struct vm_pmu *pmu;

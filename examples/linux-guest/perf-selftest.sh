@@ -33,8 +33,8 @@ echo "PERF-CHECK step=stat-ls cycles=$(echo "$out" | awk -F, '/cycles/ {print $1
 out=$(perf stat -a -x, -e cycles -- sleep 1 2>&1 >/dev/null)
 echo "PERF-CHECK step=stat-a cycles=$(echo "$out" | awk -F, '/cycles/ {print $1; exit}')"
 
-# PMIs the kernel took so far (the PMI line of /proc/interrupts).
-pmis() { awk '$1 == "PMI:" {print $2}' /proc/interrupts; }
+# PMIs the kernel took so far, on every CPU (the PMI line of /proc/interrupts).
+pmis() { awk '$1 == "PMI:" {n = 0; for (i = 2; i <= NF && $i ~ /^[0-9]+$/; i++) n += $i; print n}' /proc/interrupts; }
 
 # Sampling: a fixed period, then the report's sample count.
 # perf report rounds its "# Samples: 42K" line down to a unit: read it back

@@ -14,7 +14,7 @@
 
 enum { WL_CTXSW, WL_PMI, WL_MULTIPLEX, WL_IDLE, NR_WL };
 enum { MODEL_INTEL, MODEL_AMD, NR_MODEL };
-enum { POL_NAIVE, POL_LAZY, POL_NULL, POL_KVM, NR_POL };
+enum { POL_NAIVE, POL_LAZY, POL_CACHE, POL_NULL, POL_KVM, NR_POL };
 enum { M_NS, M_SYSC, M_OPENS, M_EXITS, M_CPU, M_FDS, M_FDS_PEAK, M_PMIS, M_BCALLS, NR_METRIC };
 
 /* Names of the above, as used on the command line and in the outputs. */

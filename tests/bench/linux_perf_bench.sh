@@ -93,9 +93,11 @@ CONFIGS="off-none:--pmu=off:none
 null-stat:--pmu=rdmsr --pmu-backend=null:stat
 naive-stat:--pmu=rdmsr --pmu-policy=naive:stat
 lazy-stat:--pmu=rdmsr --pmu-policy=lazy:stat
+cache-stat:--pmu=rdmsr --pmu-policy=cache:stat
 null-record:--pmu=rdmsr --pmu-backend=null:record
 naive-record:--pmu=rdmsr --pmu-policy=naive:record
-lazy-record:--pmu=rdmsr --pmu-policy=lazy:record"
+lazy-record:--pmu=rdmsr --pmu-policy=lazy:record
+cache-record:--pmu=rdmsr --pmu-policy=cache:record"
 
 i=1
 while [ "$i" -le "$RUNS" ]; do

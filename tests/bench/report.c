@@ -26,7 +26,7 @@ static void fmt_num(char *buf, size_t len, double v)
 
 void print_table(const struct bench_ctx *b, FILE *f)
 {
-	char a[24], lo[24], hi[24], c[5][32];
+	char a[24], lo[24], hi[24], c[6][32];
 
 	fprintf(f, "\nmachine: %s; cpu: %s%s%s\n", b->uname, b->cpu, b->o.note ? "; " : "",
 		b->o.note ? b->o.note : "");
@@ -71,8 +71,8 @@ void print_table(const struct bench_ctx *b, FILE *f)
 		"period) from\n"
 		"libvmm's counters; null backend: none (its bookkeeping calls are in the JSON)\n");
 	fprintf(f, "\nratios of median guest ns/op (null = the trap floor)\n");
-	fprintf(f, "%-9s %-5s %11s %11s %11s\n", "workload", "model", "naive/lazy", "lazy/null",
-		"naive/null");
+	fprintf(f, "%-9s %-5s %11s %11s %11s %11s %11s %11s\n", "workload", "model", "naive/lazy",
+		"lazy/null", "naive/null", "naive/cache", "lazy/cache", "cache/null");
 	for (int w = 0; w < NR_WL; w++)
 		for (int mo = 0; mo < NR_MODEL; mo++) {
 			if (!b->o.wl_on[w] || !b->o.model_on[mo])
@@ -80,8 +80,11 @@ void print_table(const struct bench_ctx *b, FILE *f)
 			fmt_num(c[0], sizeof(c[0]), ratio(b, w, mo, POL_NAIVE, POL_LAZY));
 			fmt_num(c[1], sizeof(c[1]), ratio(b, w, mo, POL_LAZY, POL_NULL));
 			fmt_num(c[2], sizeof(c[2]), ratio(b, w, mo, POL_NAIVE, POL_NULL));
-			fprintf(f, "%-9s %-5s %11s %11s %11s\n", wl_names[w], model_names[mo], c[0],
-				c[1], c[2]);
+			fmt_num(c[3], sizeof(c[3]), ratio(b, w, mo, POL_NAIVE, POL_CACHE));
+			fmt_num(c[4], sizeof(c[4]), ratio(b, w, mo, POL_LAZY, POL_CACHE));
+			fmt_num(c[5], sizeof(c[5]), ratio(b, w, mo, POL_CACHE, POL_NULL));
+			fprintf(f, "%-9s %-5s %11s %11s %11s %11s %11s %11s\n", wl_names[w],
+				model_names[mo], c[0], c[1], c[2], c[3], c[4], c[5]);
 		}
 	if (b->sc.done || b->sc.error[0]) {
 		const struct strace_check *s = &b->sc;
@@ -171,6 +174,11 @@ static void json_num(FILE *f, double v)
 	X(pmis);                                                                                   \
 	X(overflows);                                                                              \
 	X(descheduled);                                                                            \
+	X(parks);                                                                                  \
+	X(cache_hits);                                                                             \
+	X(cache_misses);                                                                           \
+	X(evictions);                                                                              \
+	X(filtered);                                                                               \
 	X(guest_tsc_khz);
 
 int write_json(const struct bench_ctx *b, const char *path)
@@ -285,6 +293,12 @@ int write_json(const struct bench_ctx *b, const char *path)
 			json_num(f, ratio(b, w, mo, POL_LAZY, POL_NULL));
 			fprintf(f, ", \"naive_over_null\": ");
 			json_num(f, ratio(b, w, mo, POL_NAIVE, POL_NULL));
+			fprintf(f, ", \"naive_over_cache\": ");
+			json_num(f, ratio(b, w, mo, POL_NAIVE, POL_CACHE));
+			fprintf(f, ", \"lazy_over_cache\": ");
+			json_num(f, ratio(b, w, mo, POL_LAZY, POL_CACHE));
+			fprintf(f, ", \"cache_over_null\": ");
+			json_num(f, ratio(b, w, mo, POL_CACHE, POL_NULL));
 			fprintf(f, "}");
 			first = 0;
 		}

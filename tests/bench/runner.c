@@ -285,7 +285,9 @@ int bench_run_one(struct bench_ctx *b, struct bench_run *r)
 	cfg.log_level = b->o.verbose ? VMM_LOG_INFO : VMM_LOG_ERROR;
 	/* The kvm policy hides the userspace vPMU, so PMU MSRs stay with KVM. */
 	cfg.pmu = r->pol == POL_KVM ? VMM_PMU_OFF : VMM_PMU_FORCE;
-	cfg.pmu_policy = r->pol == POL_NAIVE ? VMM_PMU_NAIVE : VMM_PMU_LAZY;
+	cfg.pmu_policy = r->pol == POL_NAIVE   ? VMM_PMU_NAIVE
+			 : r->pol == POL_CACHE ? VMM_PMU_CACHE
+					       : VMM_PMU_LAZY;
 	cfg.pmu_backend = r->pol == POL_NULL ? VMM_PMU_BACKEND_NULL : VMM_PMU_BACKEND_PERF;
 	cfg.pmu_model = r->model == MODEL_AMD ? VMM_PMU_MODEL_AMD : VMM_PMU_MODEL_INTEL;
 

@@ -1,7 +1,7 @@
 /* vmm-bench: measures what the lazy vPMU saves. Runs the benchmark guest
  * (tests/guests/bench.bin) for each workload x PMU model x policy (naive,
- * lazy, null backend = the trap floor, KVM's in-kernel PMU where there is
- * one), several interleaved runs each, and reports guest ns per operation,
+ * lazy, cache, null backend = the trap floor, KVM's in-kernel PMU where
+ * there is one), several interleaved runs each, and reports guest ns per operation,
  * host perf syscalls, exits, VMM CPU time and host fds held, as a terminal
  * table, results.json, results.csv and a gnuplot chart (cost.png/.svg).
  * Optionally cross-checks the syscall counts of one run against strace.
@@ -32,7 +32,7 @@
 
 const char *const wl_names[NR_WL] = {"ctxsw", "pmi", "multiplex", "idle"};
 const char *const model_names[NR_MODEL] = {"intel", "amd"};
-const char *const pol_names[NR_POL] = {"naive", "lazy", "null", "kvm"};
+const char *const pol_names[NR_POL] = {"naive", "lazy", "cache", "null", "kvm"};
 static const uint64_t default_iters[NR_WL] = {1000, 100, 250, 5};
 
 static void machine_info(struct bench_ctx *b)
@@ -162,8 +162,8 @@ static void usage(FILE *f)
 	    "  --guest PATH          benchmark guest (tests/guests/bench.bin)\n"
 	    "  --workloads LIST      ctxsw,pmi,multiplex,idle (default: all)\n"
 	    "  --models LIST         intel,amd (default: both)\n"
-	    "  --policies LIST       naive,lazy,null,kvm (default: all; null = lazy with the\n"
-	    "                        null backend, the trap floor; kvm = KVM's in-kernel PMU)\n"
+	    "  --policies LIST       naive,lazy,cache,null,kvm (default: all; null = lazy with\n"
+	    "                        the null backend, the trap floor; kvm = KVM's in-kernel PMU)\n"
 	    "  --iters N|W=N,...     operations per run (default ctxsw=%llu,pmi=%llu,\n"
 	    "                        multiplex=%llu,idle=%llu)\n"
 	    "  --k K --m M --slices S  pmi period, multiplex configs, idle slices (guest args)\n"

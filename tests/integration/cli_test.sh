@@ -31,6 +31,8 @@ expect_error 2 "unknown" run --frobnicate
 expect_error 2 "expected on, off, force or rdmsr" run --pmu sometimes --firmware "$GUESTS/hello.bin"
 expect_error 2 "no boot image" run
 expect_error 1 "too small" run --memory 1M --firmware "$GUESTS/hello.bin"
+expect_error 2 "needs --kernel" run --firmware "$GUESTS/hello.bin" --module "$GUESTS/hello.bin"
+expect_error 2 "expected FILE" run --kernel "$GUESTS/multiboot_elf32.elf" --module ,str
 "$VMM" --help | grep -q "Usage: vmm run" || { echo "FAIL: --help"; fails=$((fails + 1)); }
 "$VMM" --version | grep -q "^vmm [0-9]" || { echo "FAIL: --version"; fails=$((fails + 1)); }
 
@@ -44,6 +46,21 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	"$VMM" run -q --firmware "$GUESTS/exit_code.bin" </dev/null
 	status=$?
 	[ "$status" -eq 42 ] || { echo "FAIL: exit-code guest: status $status"; fails=$((fails + 1)); }
+	# Multiboot: a module with a string, QEMU's exit encoding (0 -> 1), and
+	# a corrupt header refused in one line.
+	out=$("$VMM" run -q --memory 64M --kernel "$GUESTS/multiboot_elf32.elf" --qemu-debug-exit \
+		--module "$GUESTS/hello.bin,hello" </dev/null)
+	status=$?
+	case "$out" in *"string=<hello>"*MULTIBOOT-OK*) ok=1 ;; *) ok=0 ;; esac
+	if [ "$status" -ne 1 ] || [ "$ok" -ne 1 ]; then
+		echo "FAIL: multiboot guest: status $status (want 1), output '$out'"
+		fails=$((fails + 1))
+	fi
+	bad=$(mktemp)
+	cp "$GUESTS/multiboot_aout.bin" "$bad"
+	printf X | dd of="$bad" bs=1 seek=8 conv=notrunc 2>/dev/null
+	expect_error 1 "checksum is wrong" run --kernel "$bad"
+	rm -f "$bad"
 	# The CPUID pipeline as a guest sees it, for each PMU model.
 	# cpuid_expect "ARGS" KEY=VALUE...: the cpuid_check guest's line has each.
 	cpuid_expect() {

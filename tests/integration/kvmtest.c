@@ -110,16 +110,30 @@ int kvmtest_create(const struct kvmtest_opts *o, struct kvmtest_run *r, char *er
 	cfg.kernel_path = o->kernel;
 	cfg.initrd_path = o->initrd;
 	cfg.host_decompress = o->host_decompress;
+	cfg.modules = o->modules;
+	cfg.nr_modules = o->nr_modules;
+	cfg.qemu_debug_exit = o->qemu_debug_exit;
+	cfg.fw_cfg = o->fw_cfg;
+	cfg.test_devices = o->test_devices;
 	cfg.cmdline = o->cmdline;
 	cfg.pmu = o->pmu;
 	cfg.pmu_policy = o->pmu_policy;
 	cfg.pmu_backend = o->pmu_backend;
 	cfg.pmu_model = o->pmu_model;
 	cfg.pmu_idle_slice_ns = o->pmu_idle_slice_ns;
+	cfg.pmu_events = o->pmu_events;
 	cfg.console_sink = run_console;
 	cfg.console_opaque = r;
 	cfg.log = kvmtest_log;
 	cfg.log_level = o->verbose ? VMM_LOG_INFO : VMM_LOG_WARN;
+	cfg.drop_privileges = o->drop_privileges;
+	cfg.seccomp = o->seccomp;
+	/* LIBVMM_TEST_SANDBOX=1: every guest runs as confined as under `vmm`. */
+	if (getenv("LIBVMM_TEST_SANDBOX") != NULL && strcmp(getenv("LIBVMM_TEST_SANDBOX"), "1") == 0) {
+		cfg.drop_privileges = true;
+		if (cfg.seccomp == VMM_SECCOMP_OFF)
+			cfg.seccomp = VMM_SECCOMP_KILL;
+	}
 	snprintf(r->name, sizeof(r->name), "%s",
 		 o->guest ? o->guest
 			  : (cfg.firmware_path ? cfg.firmware_path
@@ -161,8 +175,25 @@ static void *watchdog_thread(void *arg)
 	return NULL;
 }
 
+/* vmm_run() on a thread of its own: a sandboxed VM confines the thread
+ * that runs it for good, and the test's thread has more VMs to build. */
+struct runner {
+	struct vmm *vm;
+	int ret;
+};
+
+static void *runner_thread(void *arg)
+{
+	struct runner *rn = arg;
+
+	rn->ret = vmm_run(rn->vm);
+	return NULL;
+}
+
 int kvmtest_wait(struct kvmtest_run *r)
 {
+	struct runner rn = {.vm = r->vm};
+	pthread_t runner;
 	struct watchdog w = {.r = r};
 	struct timespec t0, t1;
 	pthread_condattr_t attr;
@@ -180,7 +211,13 @@ int kvmtest_wait(struct kvmtest_run *r)
 		fprintf(stderr, "kvmtest: %s runs without a watchdog\n", r->name);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	ret = vmm_run(r->vm);
+	ret = pthread_create(&runner, NULL, runner_thread, &rn);
+	if (ret == 0) {
+		pthread_join(runner, NULL);
+		ret = rn.ret;
+	} else {
+		ret = -ret;
+	}
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	r->wall_ms =
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;

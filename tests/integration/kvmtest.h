@@ -31,11 +31,20 @@ struct kvmtest_opts {
 	enum vmm_pmu_backend pmu_backend;
 	enum vmm_pmu_model pmu_model;
 	uint64_t pmu_idle_slice_ns;
+	struct vmm_pmu_filter pmu_events;
 	unsigned int timeout_s; /* 0: LIBVMM_TEST_TIMEOUT or KVMTEST_TIMEOUT_S */
 	bool verbose;		/* libvmm's INFO messages too (else WARN and up) */
+	/* Sandbox (LIBVMM_TEST_SANDBOX=1 turns both on for every guest). */
+	bool drop_privileges;
+	enum vmm_seccomp seccomp;
 	/* Also called with each console chunk, after it is captured. */
 	vmm_console_fn on_console;
 	void *on_console_opaque;
+	/* Multiboot kernels: modules, and QEMU's test devices. */
+	const struct vmm_module *modules;
+	unsigned int nr_modules;
+	bool qemu_debug_exit, fw_cfg;
+	enum vmm_test_devices test_devices;
 };
 
 /* The guest's console output, NUL-terminated; what does not fit is dropped. */
@@ -78,9 +87,10 @@ int kvmtest_kvm_check(char *why, size_t len);
  * its message in @err. */
 int kvmtest_create(const struct kvmtest_opts *o, struct kvmtest_run *r, char *err, size_t errlen);
 
-/* Run r->vm to its end under the watchdog, then read its exit and PMU
- * statistics. Returns vmm_run()'s result, else the statistics'. Safe to
- * call from another thread than kvmtest_create()'s. */
+/* Run r->vm to its end under the watchdog (vmm_run() on a thread of its
+ * own), then read its exit and PMU statistics. Returns vmm_run()'s result,
+ * else the statistics'. Safe to call from another thread than
+ * kvmtest_create()'s. */
 int kvmtest_wait(struct kvmtest_run *r);
 
 /* Release r->vm; the results stay readable. */

@@ -11,6 +11,8 @@ set -u
 BUILD=$1
 MODE=${2:-all}
 export LIBVMM_GUEST_DIR="$BUILD/tests/guests"
+# Every library-run guest confined as `vmm` confines its own (kvmtest.c).
+export LIBVMM_TEST_SANDBOX="${LIBVMM_TEST_SANDBOX:-1}"
 SRC=$(dirname "$0")
 passed=0
 failed=0
@@ -46,9 +48,11 @@ run_or_skip() {
 
 if [ "$MODE" = sampling ]; then
 	run pmu "$BUILD/tests/integration/test-pmu"
+	run hostile "$BUILD/tests/integration/test-hostile"
 	# perf record in the Linux guest samples through host overflow signals.
 	if [ -n "${LIBVMM_LINUX_DIR:-}" ]; then
 		run_or_skip linux-perf sh "$SRC/linux_perf_test.sh" "$BUILD/vmm/vmm" "$LIBVMM_LINUX_DIR"
+		run_or_skip linux-sandbox sh "$SRC/linux_sandbox_test.sh" "$BUILD/vmm/vmm" "$LIBVMM_LINUX_DIR"
 	else
 		echo "== kvm test skipped: linux-perf (LIBVMM_LINUX_DIR is not set)"
 	fi
@@ -57,8 +61,12 @@ if [ "$MODE" = sampling ]; then
 	exit
 fi
 run guests "$BUILD/tests/integration/test-guests"
+run sandbox "$BUILD/tests/integration/test-sandbox"
+run multiboot "$BUILD/tests/integration/test-multiboot"
 run cli sh "$SRC/cli_test.sh" "$BUILD/vmm/vmm" "$BUILD/tests/guests"
+run bad-inputs sh "$SRC/bad_inputs.sh" "$BUILD/vmm/vmm" "$BUILD/tests/guests" "${LIBVMM_LINUX_DIR:-}"
 LIBVMM_SKIP_SAMPLING=1 run pmu "$BUILD/tests/integration/test-pmu"
+LIBVMM_SKIP_SAMPLING=1 run hostile "$BUILD/tests/integration/test-hostile"
 # The Linux guest boots need the images of examples/linux-guest/build.sh.
 if [ -n "${LIBVMM_LINUX_DIR:-}" ]; then
 	run linux "$BUILD/tests/integration/test-linux"

@@ -4,8 +4,9 @@
  * counting, 10000 toggles (lazy 1 open, naive ~10000), MSR fuzzing (no
  * crash, #GP, fds <= vPMCs), the PMI rate and no recreations for period
  * reloads under lazy, --pmu on hiding the PMU where KVM has none, and the
- * bench guest's result line. Each test skips, saying why, when /dev/kvm is
- * unusable. */
+ * bench guest's result line; the cache policy (as lazy, and multiplexing
+ * without opens once warm); the event filter (a denied event reads 0 and
+ * opens nothing). Each test skips, saying why, when /dev/kvm is unusable. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,8 +45,11 @@ static const char *model_name(enum vmm_pmu_model m)
 
 static const char *policy_name(enum vmm_pmu_policy p)
 {
-	return p == VMM_PMU_NAIVE ? "naive" : "lazy";
+	return p == VMM_PMU_NAIVE ? "naive" : p == VMM_PMU_CACHE ? "cache" : "lazy";
 }
+
+/* Host events the cache policy may keep parked per vCPU (README, "PMU"). */
+#define CACHE_PARKED_MAX 24
 
 /* Run @name with @cmdline under the given PMU settings (idle slice
  * @slice_ns, 0: the default) into @r. */
@@ -143,6 +147,8 @@ static void test_count(void **state)
 	count_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD);
 	count_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_INTEL);
 	count_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_AMD);
+	count_case(VMM_PMU_CACHE, VMM_PMU_MODEL_INTEL);
+	count_case(VMM_PMU_CACHE, VMM_PMU_MODEL_AMD);
 }
 
 /* ---- pmu_toggle: 10000 EN toggles ---- */
@@ -161,7 +167,7 @@ static void toggle_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model)
 	assert_exit(&r, 0);
 	/* Two EVTSEL writes per toggle (plus setup). */
 	assert_true(r.pmu.msr_writes >= 2 * TOGGLES);
-	if (policy == VMM_PMU_LAZY) {
+	if (policy != VMM_PMU_NAIVE) {
 		/* One host event for the whole run: every toggle is an ioctl. */
 		assert_int_equal(r.pmu.opens, 1);
 		assert_int_equal(r.pmu.recreations, 0);
@@ -197,6 +203,13 @@ static void test_toggle_after_busy(void **state)
 	assert_int_equal(r.pmu.opens, 1);
 }
 
+static void test_toggle_cache(void **state)
+{
+	KVMTEST_SKIP_WITHOUT_KVM();
+	toggle_case(VMM_PMU_CACHE, VMM_PMU_MODEL_INTEL);
+	toggle_case(VMM_PMU_CACHE, VMM_PMU_MODEL_AMD);
+}
+
 static void test_toggle_naive(void **state)
 {
 	KVMTEST_SKIP_WITHOUT_KVM();
@@ -225,7 +238,9 @@ static void fuzz_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model, cons
 	assert_true(write_gp < writes);
 	if (model == VMM_PMU_MODEL_INTEL)
 		assert_true(r.pmu.msr_gp > 0);
-	/* Never more host events than virtual counters. */
+	/* Never more host events than virtual counters (and parked ones). */
+	if (policy == VMM_PMU_CACHE)
+		vpmcs += CACHE_PARKED_MAX;
 	assert_true(r.pmu.fds_peak <= vpmcs);
 	assert_true(r.pmu.fds_open <= vpmcs);
 	/* The plausible values among the random ones did open host events. */
@@ -240,6 +255,8 @@ static void test_fuzz(void **state)
 	fuzz_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD, "iters=2000 seed=2");
 	fuzz_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_INTEL, "iters=2000 seed=3");
 	fuzz_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_AMD, "iters=2000 seed=4");
+	fuzz_case(VMM_PMU_CACHE, VMM_PMU_MODEL_INTEL, "iters=2000 seed=5");
+	fuzz_case(VMM_PMU_CACHE, VMM_PMU_MODEL_AMD, "iters=2000 seed=6");
 }
 
 /* ---- pmu_pmi: sampling PMIs at the programmed rate ---- */
@@ -298,7 +315,7 @@ static void pmi_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model, unsig
 	assert_int_equal(spurious, 0);
 	assert_true((double)count >= 0.5 * expected);
 	assert_true((double)count <= 1.5 * expected);
-	if (policy == VMM_PMU_LAZY) {
+	if (policy != VMM_PMU_NAIVE) {
 		/* Period reloads re-arm the event (IOC_PERIOD), never recreate it. */
 		assert_int_equal(r.pmu.recreations, 0);
 		assert_int_equal(r.pmu.opens, 1);
@@ -331,6 +348,14 @@ static void test_pmi_naive_amd(void **state)
 	KVMTEST_SKIP_WITHOUT_KVM();
 	SKIP_IF_SAMPLING_OFF();
 	pmi_case(VMM_PMU_NAIVE, VMM_PMU_MODEL_AMD, 0);
+}
+
+static void test_pmi_cache(void **state)
+{
+	KVMTEST_SKIP_WITHOUT_KVM();
+	SKIP_IF_SAMPLING_OFF();
+	pmi_case(VMM_PMU_CACHE, VMM_PMU_MODEL_INTEL, 0);
+	pmi_case(VMM_PMU_CACHE, VMM_PMU_MODEL_AMD, 0);
 }
 
 /* LVTPC with a fixed vector instead of NMI delivery. */
@@ -391,6 +416,93 @@ static void test_bench_workloads(void **state)
 	}
 }
 
+/* Multiplexing six configurations over four counters: once each has come
+ * by, the cache policy re-enables parked events instead of opening. */
+static void test_bench_multiplex_cache(void **state)
+{
+	static const enum vmm_pmu_model models[] = {VMM_PMU_MODEL_INTEL, VMM_PMU_MODEL_AMD};
+	struct kvmtest_run r;
+
+	KVMTEST_SKIP_WITHOUT_KVM();
+	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
+		uint64_t vpmcs = models[i] == VMM_PMU_MODEL_AMD ? AMD_VPMCS : INTEL_VPMCS;
+
+		run_pmu_guest("bench", "workload=multiplex iters=100 m=6", VMM_PMU_FORCE,
+			      VMM_PMU_CACHE, models[i], &r);
+		assert_exit(&r, 0);
+		print_message("  parks %" PRIu64 " hits %" PRIu64 " misses %" PRIu64
+			      " evictions %" PRIu64 "\n",
+			      r.pmu.parks, r.pmu.cache_hits, r.pmu.cache_misses, r.pmu.evictions);
+		/* 4 counters x 6 configurations opened at most, plus what a
+		 * stall of the host as long as an idle slice released; each
+		 * parked event is re-used unless released or still parked
+		 * (the software fallback counts cycle events only, so fewer
+		 * configurations have events there). */
+		assert_true(r.pmu.opens <= 24 + r.pmu.idle_releases);
+		assert_true(r.pmu.cache_misses <= r.pmu.opens);
+		assert_true(r.pmu.parks > 100);
+		assert_true(r.pmu.cache_hits + r.pmu.evictions + r.pmu.idle_releases +
+				CACHE_PARKED_MAX >=
+			    r.pmu.parks);
+		assert_true(r.pmu.fds_peak <= vpmcs + CACHE_PARKED_MAX);
+	}
+}
+
+/* ---- the event filter: denied events read 0 and open nothing ---- */
+static void filter_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model, const char *spec,
+			struct kvmtest_run *r)
+{
+	struct kvmtest_opts o = {
+	    .guest = "pmu_filter",
+	    .pmu = VMM_PMU_FORCE,
+	    .pmu_policy = policy,
+	    .pmu_backend = VMM_PMU_BACKEND_PERF,
+	    .pmu_model = model,
+	};
+	char err[256];
+
+	assert_int_equal(vmm_parse_pmu_events(spec, &o.pmu_events, err, sizeof(err)), 0);
+	if (kvmtest_create(&o, r, err, sizeof(err)) < 0)
+		fail_msg("vmm_create(pmu_filter): %s", err);
+	assert_int_equal(kvmtest_wait(r), 0);
+	kvmtest_destroy(r);
+	assert_exit(r, 0);
+	print_message("  pmu_filter %s/%s %s: gp0 %" PRIu64 " gp1 %" PRIu64 " fixed1 %" PRIu64
+		      "; opens %" PRIu64 " filtered %" PRIu64 "\n",
+		      model_name(model), policy_name(policy), spec,
+		      result_u64(r, "pmu_filter:", "gp0"), result_u64(r, "pmu_filter:", "gp1"),
+		      result_u64(r, "pmu_filter:", "fixed1"), r->pmu.opens, r->pmu.filtered);
+	assert_int_equal(r->pmu.msr_gp, 0);
+}
+
+static void test_filter(void **state)
+{
+	static const enum vmm_pmu_policy policies[] = {VMM_PMU_LAZY, VMM_PMU_NAIVE, VMM_PMU_CACHE};
+	struct kvmtest_run r;
+
+	KVMTEST_SKIP_WITHOUT_KVM();
+	for (size_t i = 0; i < sizeof(policies) / sizeof(policies[0]); i++) {
+		/* Intel: core cycles denied on GP 0 and fixed 1; GP 1's
+		 * reference cycles (unit mask 1) still count. */
+		filter_case(policies[i], VMM_PMU_MODEL_INTEL, "deny:0x3c:0,fixed1", &r);
+		assert_int_equal(result_u64(&r, "pmu_filter:", "gp0"), 0);
+		assert_int_equal(result_u64(&r, "pmu_filter:", "fixed1"), 0);
+		assert_true(result_u64(&r, "pmu_filter:", "gp1") > 0);
+		assert_int_equal(r.pmu.opens, 1);
+		assert_true(r.pmu.filtered >= 2);
+	}
+	/* AMD: the only event both counters program, denied: nothing opens. */
+	filter_case(VMM_PMU_CACHE, VMM_PMU_MODEL_AMD, "deny:0x76", &r);
+	assert_int_equal(result_u64(&r, "pmu_filter:", "gp0"), 0);
+	assert_int_equal(result_u64(&r, "pmu_filter:", "gp1"), 0);
+	assert_int_equal(r.pmu.opens, 0);
+	assert_true(r.pmu.filtered >= 2);
+	/* An allow list without it: the same. */
+	filter_case(VMM_PMU_LAZY, VMM_PMU_MODEL_AMD, "allow:0xc0", &r);
+	assert_int_equal(result_u64(&r, "pmu_filter:", "gp0"), 0);
+	assert_int_equal(r.pmu.opens, 0);
+}
+
 static void test_bench_idle_releases(void **state)
 {
 	struct kvmtest_run r;
@@ -410,16 +522,20 @@ int main(void)
 	    cmocka_unit_test(test_count),
 	    cmocka_unit_test(test_toggle_lazy),
 	    cmocka_unit_test(test_toggle_naive),
+	    cmocka_unit_test(test_toggle_cache),
 	    cmocka_unit_test(test_toggle_after_busy),
 	    cmocka_unit_test(test_fuzz),
 	    cmocka_unit_test(test_pmi_lazy_intel),
 	    cmocka_unit_test(test_pmi_lazy_amd),
 	    cmocka_unit_test(test_pmi_naive_intel),
 	    cmocka_unit_test(test_pmi_naive_amd),
+	    cmocka_unit_test(test_pmi_cache),
 	    cmocka_unit_test(test_pmi_fixed_vector),
 	    cmocka_unit_test(test_pmu_on_hidden),
 	    cmocka_unit_test(test_bench_workloads),
 	    cmocka_unit_test(test_bench_idle_releases),
+	    cmocka_unit_test(test_bench_multiplex_cache),
+	    cmocka_unit_test(test_filter),
 	};
 
 	/* LIBVMM_TEST_FILTER=test_pmi* runs a subset (cmocka's glob). */

@@ -81,6 +81,37 @@ static void test_run_options(void **state)
 	assert_int_equal(o.cfg.cpus, 1);
 }
 
+/* Multiboot modules ("FILE[,STRING]", repeatable) and the opt-in QEMU
+ * test devices. */
+static void test_multiboot_options(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+
+	assert_int_equal(PARSE(&o, "vmm", "run", "--kernel", "k.elf", "--initrd", "env",
+			       "--module", "a.bin,the string, with commas", "--module", "b.bin",
+			       "--qemu-debug-exit", "--fw-cfg"),
+			 0);
+	assert_int_equal(o.cfg.nr_modules, 2);
+	assert_ptr_equal(o.cfg.modules, o.modules);
+	assert_string_equal(o.modules[0].path, "a.bin");
+	assert_string_equal(o.modules[0].string, "the string, with commas");
+	assert_string_equal(o.modules[1].path, "b.bin");
+	assert_null(o.modules[1].string);
+	assert_true(o.cfg.qemu_debug_exit);
+	assert_true(o.cfg.fw_cfg);
+
+	assert_int_equal(PARSE(&o, "vmm", "run", "--kernel", "k.elf"), 0);
+	assert_false(o.cfg.qemu_debug_exit);
+	assert_false(o.cfg.fw_cfg);
+	assert_int_equal(o.cfg.nr_modules, 0);
+
+	assert_int_equal(PARSE(&o, "vmm", "run", "--kernel", "k", "--module", ",x"), -EINVAL);
+	assert_non_null(strstr(err, "expected FILE"));
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "f", "--module", "m"), -EINVAL);
+	assert_non_null(strstr(err, "needs --kernel"));
+}
+
 static void test_help_version(void **state)
 {
 	struct cli_opts o;
@@ -121,6 +152,58 @@ static void test_bad_arguments(void **state)
 	assert_null(strchr(err, '\n'));
 }
 
+/* The cache policy and the guest event filter. */
+static void test_pmu_cache_and_events(void **state)
+{
+	struct cli_opts o;
+	char err[256];
+
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "a", "--pmu-policy", "cache",
+			       "--pmu-events", "deny:0x3c:0,0xc0,fixed1"),
+			 0);
+	assert_int_equal(o.cfg.pmu_policy, VMM_PMU_CACHE);
+	assert_int_equal(o.cfg.pmu_events.action, VMM_PMU_FILTER_DENY);
+	assert_int_equal(o.cfg.pmu_events.nr_events, 2);
+	assert_int_equal(o.cfg.pmu_events.events[0], VMM_PMU_EVENT(0x3c, 0));
+	assert_int_equal(o.cfg.pmu_events.events[1], VMM_PMU_EVENT_ANY_UMASK(0xc0));
+	assert_int_equal(o.cfg.pmu_events.fixed_counters, 2);
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "a", "--pmu-events", "allow:"), 0);
+	assert_int_equal(o.cfg.pmu_events.action, VMM_PMU_FILTER_ALLOW);
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "a", "--pmu-events", "0x3c"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "--pmu-events 0x3c"));
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "a", "--pmu-events", "deny:fixed9"),
+			 -EINVAL);
+	assert_null(strchr(err, '\n'));
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "a", "--pmu-policy", "park"),
+			 -EINVAL);
+	assert_non_null(strstr(err, "cache"));
+}
+
+/* The command line confines by default; the library does not. */
+static void test_sandbox_options(void **state)
+{
+	struct cli_opts o;
+	struct vmm_config lib;
+	char err[256];
+
+	vmm_config_init(&lib);
+	assert_false(lib.drop_privileges);
+	assert_int_equal(lib.seccomp, VMM_SECCOMP_OFF);
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "x"), 0);
+	assert_true(o.cfg.drop_privileges);
+	assert_int_equal(o.cfg.seccomp, VMM_SECCOMP_KILL);
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "x", "--seccomp=log",
+			       "--keep-privileges"),
+			 0);
+	assert_false(o.cfg.drop_privileges);
+	assert_int_equal(o.cfg.seccomp, VMM_SECCOMP_LOG);
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "x", "--seccomp", "off"), 0);
+	assert_int_equal(o.cfg.seccomp, VMM_SECCOMP_OFF);
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "x", "--seccomp=strict"), -EINVAL);
+	assert_string_equal(err, "--seccomp strict: expected off, log or kill");
+}
+
 static void test_escape(void **state)
 {
 	struct escape e = {false};
@@ -142,6 +225,9 @@ int main(void)
 		cmocka_unit_test(test_sizes),	     cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_run_options),  cmocka_unit_test(test_help_version),
 		cmocka_unit_test(test_bad_arguments), cmocka_unit_test(test_escape),
+		cmocka_unit_test(test_pmu_cache_and_events),
+		cmocka_unit_test(test_multiboot_options),
+		cmocka_unit_test(test_sandbox_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

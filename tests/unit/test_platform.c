@@ -20,6 +20,7 @@ static struct vmm *fake_vm(void)
 	assert_non_null(vm);
 	vm->kvm_fd = vm->vm_fd = vm->event_fd = -1;
 	vm->cfg.console_out_fd = -1;
+	vm->cfg.test_devices = VMM_TEST_DEVICES_ON;
 	pthread_mutex_init(&vm->exit_lock, NULL);
 	return vm;
 }
@@ -94,6 +95,63 @@ static void test_poweroff_port(void **state)
 	assert_int_equal(platform_setup(vm, pc, n, err, sizeof(err)), 0);
 	assert_true(bus_write(&vm->pio, 0x505, &b, 1));
 	assert_int_equal(vm->exit.reason, VMM_EXIT_POWEROFF);
+	free_vm(vm);
+}
+
+/* The test devices are for test guests: AUTO leaves them out of a kernel's
+ * VM and puts them in a --firmware guest's. */
+static void test_test_devices_auto(void **state)
+{
+	const struct platform_device *pc;
+	struct vmm *vm = fake_vm();
+	uint8_t b[4] = {1, 0, 0, 0};
+	char err[128];
+	size_t n;
+
+	pc = platform_pc(&n);
+	vm->cfg.test_devices = VMM_TEST_DEVICES_AUTO;
+	vm->cfg.kernel_path = "bzImage";
+	assert_int_equal(platform_setup(vm, pc, n, err, sizeof(err)), 0);
+	assert_false(bus_write(&vm->pio, 0xf4, b, 4));
+	assert_int_equal(vm->exit.reason, VMM_EXIT_NONE);
+	platform_teardown(vm);
+	vm->cfg.kernel_path = NULL;
+	vm->cfg.firmware_path = "guest.bin";
+	assert_int_equal(platform_setup(vm, pc, n, err, sizeof(err)), 0);
+	assert_true(bus_write(&vm->pio, 0xf4, b, 4));
+	assert_int_equal(vm->exit.reason, VMM_EXIT_TEST);
+	free_vm(vm);
+}
+
+/* The opt-in QEMU test devices: fw_cfg answers with the VM's CPUs and RAM,
+ * and port 0xf4 ends with QEMU's (value << 1) | 1. */
+static void test_qemu_devices(void **state)
+{
+	const struct platform_device *pc;
+	struct vmm *vm = fake_vm();
+	uint8_t sel[2] = {0x05, 0x00}, b[8] = {0}, v[4] = {3, 0, 0, 0};
+	char err[128];
+	size_t n;
+
+	vm->cfg.fw_cfg = true;
+	vm->cfg.qemu_debug_exit = true;
+	vm->cfg.cpus = 3;
+	vm->cfg.memory_bytes = 4ULL << 30;
+	pc = platform_pc(&n);
+	assert_int_equal(platform_setup(vm, pc, n, err, sizeof(err)), 0);
+	assert_true(bus_write(&vm->pio, 0x510, sel, 2));
+	assert_true(bus_read(&vm->pio, 0x511, b, 1));
+	assert_true(bus_read(&vm->pio, 0x511, b + 1, 1));
+	assert_int_equal(b[0] | b[1] << 8, 3);
+	sel[0] = 0x11; /* highest RAM address: 1 GiB moved above 4 GiB */
+	assert_true(bus_write(&vm->pio, 0x510, sel, 2));
+	for (int i = 0; i < 8; i++)
+		assert_true(bus_read(&vm->pio, 0x511, b + i, 1));
+	assert_int_equal(b[4], 1);
+	assert_int_equal(b[3], 0x40);
+	assert_true(bus_write(&vm->pio, 0xf4, v, 4));
+	assert_int_equal(vm->exit.reason, VMM_EXIT_TEST);
+	assert_int_equal(vm->exit.code, 7);
 	free_vm(vm);
 }
 
@@ -189,6 +247,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pc_addresses),
 	    cmocka_unit_test(test_poweroff_port),
+		cmocka_unit_test(test_test_devices_auto),
+	    cmocka_unit_test(test_qemu_devices),
 	    cmocka_unit_test(test_window_clash_releases_initialised),
 	    cmocka_unit_test(test_init_failure_releases_earlier),
 	};

@@ -117,6 +117,28 @@ static void test_thre_interrupt(void **state)
 	uart_destroy(&u);
 }
 
+/* THR writes may be batched by the VMM only while they do nothing but send
+ * the byte: no interrupt enabled, no loopback. */
+static void test_tx_batchable(void **state)
+{
+	struct uart u;
+	struct sink s = {0};
+
+	uart_init(&u, sink_tx, sink_irq, &s);
+	assert_true(uart_tx_batchable(&u));
+	uart_write_reg(&u, IER, 0x02);
+	assert_false(uart_tx_batchable(&u));
+	uart_write_reg(&u, IER, 0x01); /* RX interrupts only: still not */
+	assert_false(uart_tx_batchable(&u));
+	uart_write_reg(&u, IER, 0x00);
+	assert_true(uart_tx_batchable(&u));
+	uart_write_reg(&u, MCR, 0x10); /* loopback: a THR write feeds RX */
+	assert_false(uart_tx_batchable(&u));
+	uart_write_reg(&u, MCR, 0x00);
+	assert_true(uart_tx_batchable(&u));
+	uart_destroy(&u);
+}
+
 static void test_rx_interrupt(void **state)
 {
 	struct uart u;
@@ -174,6 +196,7 @@ int main(void)
 		cmocka_unit_test(test_fifo_probe),	cmocka_unit_test(test_loopback_probe),
 		cmocka_unit_test(test_thre_interrupt), cmocka_unit_test(test_rx_interrupt),
 		cmocka_unit_test(test_rx_overflow),	cmocka_unit_test(test_bus_ops),
+		cmocka_unit_test(test_tx_batchable),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,7 +1,8 @@
 /*
  * Random values to every PMU MSR, both models and policies, with host
  * failures injected: never crashes, only #GP or host errors, never more
- * host events than vPMCs, nothing left open afterwards.
+ * host events than vPMCs (plus the parked ones the cache policy may keep),
+ * nothing left open afterwards.
  */
 #include "test_util.h"
 
@@ -57,6 +58,8 @@ static void fuzz_one(enum pmu_model model, enum pmu_policy policy,
 	rng_state = seed;
 	tpmu_new(&t, model, policy);
 	max_events = model == PMU_MODEL_INTEL ? 4 + 3 : 6;
+	if (policy == PMU_POLICY_CACHE)
+		max_events += PMU_CACHE_DEFAULT_PER_VCPU;
 	n = pmu_msr_ranges(&t.cfg, ranges, 16);
 	assert_true(n > 0);
 	for (i = 0; i < 20000; i++) {
@@ -93,7 +96,9 @@ static void fuzz_one(enum pmu_model model, enum pmu_policy policy,
 	assert_true(t.fb.max_live <= (int)max_events);
 	print_message("%s/%s%s: %llu opens, peak %d\n",
 		      model == PMU_MODEL_INTEL ? "intel" : "amd",
-		      policy == PMU_POLICY_LAZY ? "lazy" : "naive",
+		      policy == PMU_POLICY_LAZY    ? "lazy"
+		      : policy == PMU_POLICY_NAIVE ? "naive"
+						   : "cache",
 		      failures ? "/failures" : "",
 		      (unsigned long long)vpmu_stats(t.v)->opens,
 		      t.fb.max_live);
@@ -108,7 +113,7 @@ static void test_fuzz_all(void **state)
 	int failures;
 
 	for (failures = 0; failures < 2; failures++) {
-		for (policy = PMU_POLICY_LAZY; policy <= PMU_POLICY_NAIVE;
+		for (policy = PMU_POLICY_LAZY; policy <= PMU_POLICY_CACHE;
 		     policy++) {
 			fuzz_one(PMU_MODEL_INTEL, policy, failures, seed++);
 			fuzz_one(PMU_MODEL_AMD, policy, failures, seed++);

@@ -166,6 +166,39 @@ static void test_overflow_found_at_disable(void **state)
 	}
 }
 
+/*
+ * An overflow belongs to the control it happened under: a disabling write
+ * that also clears INT still shows the status bit (no PMI, like hardware
+ * that raised it already), and a counter that wrapped with INT clear does
+ * not raise a PMI when it is later reprogrammed with INT set. Both policies.
+ */
+static void test_overflow_judged_by_old_control(void **state)
+{
+	enum pmu_policy policy;
+	struct tpmu t;
+
+	for (policy = PMU_POLICY_LAZY; policy <= PMU_POLICY_NAIVE; policy++) {
+		tpmu_new(&t, PMU_MODEL_AMD, policy);
+		wr(&t, F15_CTR(0), (-1000ull) & MASK48);
+		wr(&t, F15_CTL(0), AMD_CYCLES_SEL | INT | EN);
+		fake_advance(&t.fb, 1500);
+		vpmu_tick(t.v, 1000);
+		wr(&t, F15_CTL(0), AMD_CYCLES_SEL); /* off, and INT off */
+		assert_int_equal(rd(&t, AMD_STATUS), 1);
+		assert_true(vpmu_take_pmi(t.v)); /* it wrapped while INT was on */
+		wr(&t, AMD_STATUS_CLR, 1);
+
+		wr(&t, F15_CTR(1), (-1000ull) & MASK48);
+		wr(&t, F15_CTL(1), INSTR_SEL | EN); /* no INT */
+		fake_advance(&t.fb, 1500);
+		vpmu_tick(t.v, 2000);
+		wr(&t, F15_CTL(1), AMD_CYCLES_SEL | INT | EN);
+		assert_int_equal(rd(&t, AMD_STATUS), 2);
+		assert_false(vpmu_take_pmi(t.v));
+		tpmu_end(&t);
+	}
+}
+
 /* Linux's counting events also ask for a PMI, 2^47 events from the wrap:
  * toggling them never costs a host read, nor does a status read. */
 static void test_far_from_wrap_needs_no_read(void **state)
@@ -528,6 +561,7 @@ int main(void)
 		cmocka_unit_test(test_overflow_found_at_disable),
 		cmocka_unit_test(test_status_read_folds),
 		cmocka_unit_test(test_far_from_wrap_needs_no_read),
+		cmocka_unit_test(test_overflow_judged_by_old_control),
 		cmocka_unit_test(test_amd_legacy_disable_enable_all),
 		cmocka_unit_test(test_amd_v2_global_toggles),
 		cmocka_unit_test(test_config_change_recreates),
