@@ -231,6 +231,7 @@ struct vmm_pmu_stats {
 	uint64_t enables, disables;	/* PERF_EVENT_IOC_ENABLE / DISABLE */
 	uint64_t reads;			/* read() of a counter */
 	uint64_t set_periods;		/* PERF_EVENT_IOC_PERIOD */
+	uint64_t group_toggles;		/* all counters on/off in one call (prctl) */
 	uint64_t recreations;		/* events closed and reopened */
 	uint64_t idle_releases;		/* events closed after an idle slice */
 	uint64_t fds_open, fds_peak;	/* host fds held now / at most */

@@ -74,6 +74,13 @@ struct pmu_backend_ops {
 	/* -ENODATA: the host could not keep the event scheduled */
 	int (*read)(void *ctx, struct pmu_bev *ev, struct pmu_bev_count *out);
 	int (*set_period)(void *ctx, struct pmu_bev *ev, uint64_t period);
+	/*
+	 * Optional: enable or disable every event the calling thread opened,
+	 * in one host call (perf: prctl PR_TASK_PERF_EVENTS_ENABLE/DISABLE).
+	 * A vCPU thread opens only its own vPMCs' events, so this is "all of
+	 * this vCPU's counters".
+	 */
+	int (*set_all)(void *ctx, bool enable);
 	void (*caps)(void *ctx, struct pmu_backend_caps *out);
 	void (*destroy)(void *ctx);
 };

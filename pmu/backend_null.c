@@ -42,6 +42,11 @@ static int null_set_period(void *ctx, struct pmu_bev *ev, uint64_t period)
 	return 0;
 }
 
+static int null_set_all(void *ctx, bool enable)
+{
+	return 0;
+}
+
 static void null_caps(void *ctx, struct pmu_backend_caps *out)
 {
 	*out = (struct pmu_backend_caps){
@@ -62,6 +67,7 @@ static const struct pmu_backend_ops null_ops = {
 	.disable = null_toggle,
 	.read = null_read,
 	.set_period = null_set_period,
+	.set_all = null_set_all,
 	.caps = null_caps,
 	.destroy = null_destroy,
 };

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -253,6 +254,14 @@ static int perf_set_period(void *opaque, struct pmu_bev *ev, uint64_t period)
 	return ioctl(ev->fd, PERF_EVENT_IOC_PERIOD, &period) ? -errno : 0;
 }
 
+/* Every event this thread opened: the calling vCPU's counters. */
+static int perf_set_all(void *opaque, bool enable)
+{
+	(void)opaque;
+	return prctl(enable ? PR_TASK_PERF_EVENTS_ENABLE : PR_TASK_PERF_EVENTS_DISABLE, 0, 0, 0,
+		     0) ? -errno : 0;
+}
+
 static void perf_caps(void *opaque, struct pmu_backend_caps *out)
 {
 	struct perf_ctx *ctx = opaque;
@@ -272,6 +281,7 @@ static const struct pmu_backend_ops perf_ops = {
 	.disable = perf_disable,
 	.read = perf_read,
 	.set_period = perf_set_period,
+	.set_all = perf_set_all,
 	.caps = perf_caps,
 	.destroy = perf_destroy,
 };

@@ -161,7 +161,14 @@ int vpmc_set_ctrl(struct vpmu *v, struct vpmc *pmc, uint64_t ctrl)
 int vpmu_set_global_ctrl(struct vpmu *v, uint64_t ctrl)
 {
 	uint64_t changed = v->global_ctrl ^ ctrl;
+	int ret;
 
 	v->global_ctrl = ctrl;
+	/* naive recreates per counter: the baseline stays as it was */
+	if (v->cfg.policy != PMU_POLICY_NAIVE) {
+		ret = vpmu_toggle_all(v, changed);
+		if (ret)
+			return ret < 0 ? ret : 0;
+	}
 	return vpmu_reprogram_mask(v, changed);
 }

@@ -16,7 +16,7 @@ static const struct {
 	STAT(wrmsr_counter), STAT(wrmsr_fixed_ctrl), STAT(wrmsr_global_ctrl),
 	STAT(wrmsr_global_status), STAT(wrmsr_other), STAT(gp_faults),
 	STAT(opens), STAT(open_failures), STAT(closes), STAT(enables),
-	STAT(disables), STAT(reads), STAT(set_periods), STAT(recreations),
+	STAT(disables), STAT(reads), STAT(set_periods), STAT(group_toggles), STAT(recreations),
 	STAT(idle_releases), STAT(descheduled), STAT(overflows), STAT(pmis),
 	STAT(parks), STAT(cache_hits), STAT(cache_misses), STAT(evictions),
 	STAT(filtered), STAT(fds_open), STAT(fds_peak),

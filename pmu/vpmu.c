@@ -271,20 +271,29 @@ static int vpmc_recreate(struct vpmu *v, struct vpmc *pmc)
 	return vpmc_bev_open(v, pmc);
 }
 
-int vpmc_bev_enable(struct vpmu *v, struct vpmc *pmc)
+int vpmc_learn_ref(struct vpmu *v, struct vpmc *pmc)
 {
 	struct pmu_bev_count c = { 0 };
 	int ret;
 
+	/* base is the guest's; learn the frozen count it starts from */
+	v->stats.reads++;
+	ret = v->be.ops->read(v->be.ctx, pmc->bev, &c);
+	if (ret)
+		return ret;
+	pmc->bev_ref = c.value;
+	pmc->synced_ns = v->now_ns;
+	pmc->sync = SYNC_CLEAN;
+	return 0;
+}
+
+int vpmc_bev_enable(struct vpmu *v, struct vpmc *pmc)
+{
+	int ret;
+
 	if (pmc->sync == SYNC_REBASED) {
-		/* base is the guest's; learn the frozen count it starts from */
-		v->stats.reads++;
-		ret = v->be.ops->read(v->be.ctx, pmc->bev, &c);
-		if (ret)
+		if (vpmc_learn_ref(v, pmc))
 			return vpmc_recreate(v, pmc);
-		pmc->bev_ref = c.value;
-		pmc->synced_ns = v->now_ns;
-		pmc->sync = SYNC_CLEAN;
 		if (pmc->bev_period) {
 			ret = vpmc_rearm(v, pmc);
 			if (ret || !pmc->bev || pmc->bev_enabled)

@@ -153,6 +153,12 @@ bool vpmc_may_have_wrapped(const struct vpmu *v, const struct vpmc *pmc);
  * bit always, a PMI only if that control asked for one). Call before the
  * control changes and at a disable. */
 int vpmc_fold_if_wrapped(struct vpmu *v, struct vpmc *pmc);
+/* A stopped event whose guest value was rewritten: read the count it
+ * stopped at as the new reference (SYNC_REBASED -> SYNC_CLEAN). */
+int vpmc_learn_ref(struct vpmu *v, struct vpmc *pmc);
+/* toggle.c: a global control flip in one host call where that is exact.
+ * 1: done; 0: reprogram counter by counter; negative errno. */
+int vpmu_toggle_all(struct vpmu *v, uint64_t changed);
 /* Stop @pmc's host event, fold its count and take it off @pmc, open. */
 int vpmc_bev_detach(struct vpmu *v, struct vpmc *pmc, struct pmu_parked *out);
 /* Give @pmc a stopped host event of its configuration. */

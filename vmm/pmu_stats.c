@@ -46,6 +46,7 @@ static void stats_to_public(const struct vmm *vm, const struct pmu_stats *s, uin
 	    .disables = s->disables,
 	    .reads = s->reads,
 	    .set_periods = s->set_periods,
+	    .group_toggles = s->group_toggles,
 	    .recreations = s->recreations,
 	    .idle_releases = s->idle_releases,
 	    .fds_open = s->fds_open,

@@ -11,6 +11,7 @@
 #include <seccomp.h>
 #include <stddef.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 
 #include "vmm/seccomp_filter.h"
 
@@ -111,6 +112,9 @@ static const unsigned long io_ioctls[] = {KVM_IRQ_LINE, TCGETS};
 /* fcntl() commands arming a perf event's overflow signal. */
 static const int vcpu_fcntls[] = {F_SETOWN_EX, F_SETSIG, F_GETFL, F_SETFL};
 
+/* prctl() options: every counter of the vCPU on or off in one call. */
+static const int vcpu_prctls[] = {PR_TASK_PERF_EVENTS_DISABLE, PR_TASK_PERF_EVENTS_ENABLE};
+
 static int allow_calls(scmp_filter_ctx ctx, const int *calls, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -145,6 +149,12 @@ static int allow_vcpu(scmp_filter_ctx ctx)
 	for (size_t i = 0; i < N(vcpu_fcntls); i++) {
 		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(fcntl), 1,
 				       SCMP_A1(SCMP_CMP_EQ, (scmp_datum_t)vcpu_fcntls[i]));
+		if (ret < 0)
+			return ret;
+	}
+	for (size_t i = 0; i < N(vcpu_prctls); i++) {
+		ret = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prctl), 1,
+				       SCMP_A0(SCMP_CMP_EQ, (scmp_datum_t)vcpu_prctls[i]));
 		if (ret < 0)
 			return ret;
 	}

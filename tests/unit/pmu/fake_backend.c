@@ -100,6 +100,18 @@ static int fake_read(void *ctx, struct pmu_bev *ev, struct pmu_bev_count *out)
 	return 0;
 }
 
+/* Like the thread-wide prctl: every live event, parked ones included. */
+static int fake_set_all(void *ctx, bool enable)
+{
+	struct fake_backend *fb = ctx;
+
+	record(fb, FAKE_SET_ALL);
+	for (int i = 0; i < FAKE_MAX_EVENTS; i++)
+		if (fb->ev[i].in_use)
+			fb->ev[i].enabled = enable;
+	return 0;
+}
+
 static int fake_set_period(void *ctx, struct pmu_bev *ev, uint64_t period)
 {
 	struct fake_backend *fb = ctx;
@@ -128,6 +140,7 @@ static const struct pmu_backend_ops fake_ops = {
 	.disable = fake_disable,
 	.read = fake_read,
 	.set_period = fake_set_period,
+	.set_all = fake_set_all,
 	.caps = fake_caps,
 	.destroy = fake_destroy,
 };

@@ -11,7 +11,7 @@
 #define FAKE_MAX_TRACE 64
 
 enum fake_op { FAKE_OPEN, FAKE_CLOSE, FAKE_ENABLE, FAKE_DISABLE, FAKE_READ,
-	       FAKE_SET_PERIOD };
+	       FAKE_SET_PERIOD, FAKE_SET_ALL };
 
 struct pmu_bev {
 	bool in_use;
@@ -25,7 +25,7 @@ struct pmu_bev {
 struct fake_backend {
 	struct pmu_backend_caps caps;
 	struct pmu_bev ev[FAKE_MAX_EVENTS];
-	int calls[FAKE_SET_PERIOD + 1];
+	int calls[FAKE_SET_ALL + 1];
 	int live, max_live;
 	/* -errno for the next call only */
 	int fail_open, fail_read, fail_enable, fail_disable;
