@@ -68,7 +68,7 @@ void print_table(const struct bench_ctx *b, FILE *f)
 	}
 	fprintf(f,
 		"sysc/op, opens/1k: host perf syscalls (open, close, enable, disable, read, "
-		"period) from\n"
+		"period, prctl all on/off) from\n"
 		"libvmm's counters; null backend: none (its bookkeeping calls are in the JSON)\n");
 	fprintf(f, "\nratios of median guest ns/op (null = the trap floor)\n");
 	fprintf(f, "%-9s %-5s %11s %11s %11s %11s %11s %11s\n", "workload", "model", "naive/lazy",
@@ -166,6 +166,7 @@ static void json_num(FILE *f, double v)
 	X(disables);                                                                               \
 	X(reads);                                                                                  \
 	X(set_periods);                                                                            \
+	X(group_toggles);                                                                          \
 	X(recreations);                                                                            \
 	X(idle_releases);                                                                          \
 	X(fds_open);                                                                               \

@@ -187,7 +187,8 @@ static void run_derive(struct bench_run *r)
 	const struct vmm_pmu_stats *s = &r->st;
 	double ops = (double)r->ops;
 	uint64_t calls =
-	    s->opens + s->closes + s->enables + s->disables + s->reads + s->set_periods;
+	    s->opens + s->closes + s->enables + s->disables + s->reads + s->set_periods +
+	    s->group_toggles; /* one prctl each */
 	/* The null backend counts its calls like the others but makes no
 	 * syscalls and holds no fds: its host figures are zero. */
 	bool host = r->pol != POL_NULL;
