@@ -9,7 +9,8 @@
 #
 # Guest figures: ops/s (perf bench's own, over the measured loops only) and
 # the overhead vs the PMU off. Host figures per 1000 guest context switches:
-# exits, perf_event_open, enable/disable/period ioctls, PMIs. They come from
+# exits, perf_event_open, enable/disable/period ioctls and all-on/off prctls
+# ("ioctls"), PMIs. They come from
 # two runs of each configuration, with L and 2L round trips: the difference
 # removes boot, perf start-up and warm-up, so only the steady state counts.
 #
@@ -84,7 +85,8 @@ one() {
 		echo "  $name loops=$loops: no result: $(tail -n 2 "$OUT/err" | tr '\n' ' ')" >&2
 		return 0
 	fi
-	ioctls=$(($(get enables) + $(get disables) + $(get set_periods)))
+	# perf syscalls on events: ioctls plus the thread-wide prctl toggles
+	ioctls=$(($(get enables) + $(get disables) + $(get set_periods) + $(get group_toggles)))
 	echo "$ops $(get exits) $(get opens) $ioctls $(get pmis) $(kv samples)" >>"$OUT/$name.$loops"
 	echo "  $name loops=$loops: $ops ops/s, exits $(get exits), opens $(get opens), ioctls $ioctls, pmis $(get pmis)" >&2
 }
