@@ -197,7 +197,6 @@ int vm_pmu_setup(struct vmm *vm, char *err, size_t errlen)
 	if (p == NULL)
 		return -ENOMEM;
 	vm->pmu = p;
-	p->mode = vm->cfg.pmu;
 	/* KVM_CAP_PMU_CAPABILITY is non-zero only when KVM runs a vPMU of its
 	 * own, which is what serves a guest's RDPMC (see README, "PMU"). */
 	p->kvm_has_pmu = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_PMU_CAPABILITY) > 0;

@@ -13,7 +13,6 @@
 #include "vmm/msr_router.h"
 
 struct vm_pmu {
-	enum vmm_pmu_mode mode;
 	bool exposed;	  /* the guest sees a PMU */
 	bool kvm_has_pmu; /* KVM's own PMU could serve RDPMC (the shadow) */
 	bool guest_rdmsr; /* the guest was told to read counters by RDMSR */

@@ -225,6 +225,24 @@ static void vcpu_handle_system_event(struct vcpu *v)
 	}
 }
 
+static enum exit_kind exit_kind_of(uint32_t reason)
+{
+	switch (reason) {
+	case KVM_EXIT_IO:
+		return EXIT_KIND_IO;
+	case KVM_EXIT_MMIO:
+		return EXIT_KIND_MMIO;
+	case KVM_EXIT_X86_RDMSR:
+		return EXIT_KIND_RDMSR;
+	case KVM_EXIT_X86_WRMSR:
+		return EXIT_KIND_WRMSR;
+	case KVM_EXIT_INTR:
+		return EXIT_KIND_SIGNAL;
+	default:
+		return EXIT_KIND_OTHER;
+	}
+}
+
 /* One exit, one owner. */
 static void vcpu_dispatch(struct vcpu *v)
 {
@@ -233,39 +251,23 @@ static void vcpu_dispatch(struct vcpu *v)
 
 	/* Port writes KVM batched come first: they happened before this exit. */
 	coalesced_pio_drain(v->vm);
+	exit_stats_count(&v->exit_stats, exit_kind_of(run->exit_reason));
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-	case KVM_EXIT_MMIO:
-	case KVM_EXIT_X86_RDMSR:
-	case KVM_EXIT_X86_WRMSR:
-	case KVM_EXIT_INTR:
-		break;
-	default:
-		exit_stats_count(&v->exit_stats, EXIT_KIND_OTHER);
-		break;
-	}
-
-	switch (run->exit_reason) {
-	case KVM_EXIT_IO:
-		exit_stats_count(&v->exit_stats, EXIT_KIND_IO);
 		exit_stats_count_port(&v->exit_stats, run->io.port);
 		vcpu_handle_io(v);
 		break;
 	case KVM_EXIT_MMIO:
-		exit_stats_count(&v->exit_stats, EXIT_KIND_MMIO);
 		vcpu_handle_mmio(v);
 		break;
 	case KVM_EXIT_X86_RDMSR:
-		exit_stats_count(&v->exit_stats, EXIT_KIND_RDMSR);
 		vcpu_handle_msr(v, false);
 		break;
 	case KVM_EXIT_X86_WRMSR:
-		exit_stats_count(&v->exit_stats, EXIT_KIND_WRMSR);
 		vcpu_handle_msr(v, true);
 		break;
 	case KVM_EXIT_INTR:
-		exit_stats_count(&v->exit_stats, EXIT_KIND_SIGNAL);
 		break;
 	case KVM_EXIT_HLT:
 		/* Only without an in-kernel LAPIC, which we always have. */

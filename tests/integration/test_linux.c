@@ -21,7 +21,6 @@
 /* One boot; the interactive one types into the shell once it shows. */
 struct linux_boot {
 	struct kvmtest_run run;
-	bool interactive;
 	bool typed;
 };
 
@@ -102,7 +101,6 @@ static void boot(struct linux_boot *b, const char *kernel, unsigned int cpus,
 	};
 
 	memset(b, 0, sizeof(*b));
-	b->interactive = interactive;
 	snprintf(kpath, sizeof(kpath), "%s/%s", linux_dir(), kernel);
 	snprintf(ipath, sizeof(ipath), "%s/initrd.cpio", linux_dir());
 	read_cmdline(cmdline, sizeof(cmdline), interactive ? "" : " libvmm.autotest");
