@@ -135,6 +135,34 @@ struct vmm_module {
 /* Most modules a multiboot kernel can get, the initrd included. */
 #define VMM_MAX_MODULES 16
 
+/* A disk: a raw image file (or block device) the guest sees as a
+ * virtio-blk device, /dev/vda for the first (README, "Disks"). Its size
+ * must be a multiple of 512 bytes. */
+struct vmm_disk {
+	const char *path;
+	bool read_only; /* the guest sees a read-only disk; writes fail */
+	enum vmm_disk_io {
+		VMM_DISK_IO_DEFAULT = 0, /* io_uring where built and allowed, else sync */
+		VMM_DISK_IO_SYNC,	 /* one request at a time, preadv/pwritev */
+		VMM_DISK_IO_URING,	 /* each batch in flight at once (io_uring) */
+	} io;
+};
+
+/* Most disks a VM can have. */
+#define VMM_MAX_DISKS 8
+
+/* A network interface: virtio-net on an existing host TAP interface
+ * (README, "Network"). */
+struct vmm_net {
+	const char *tap; /* the TAP interface's name, e.g. "tap0" */
+	uint8_t mac[6];
+	bool mac_set; /* false: a locally administered MAC derived per VM */
+};
+
+/* Most network interfaces a VM can have; disks and interfaces together are
+ * at most VMM_MAX_DISKS. */
+#define VMM_MAX_NETS 4
+
 /* Everything needed to build a VM. Start from vmm_config_init(). Strings are
  * copied by vmm_create(); the caller may free them afterwards. */
 struct vmm_config {
@@ -165,6 +193,13 @@ struct vmm_config {
 		VMM_TEST_DEVICES_OFF,
 	} test_devices;
 	bool fw_cfg;	      /* fw_cfg I/O ports 0x510/0x511: CPU count, RAM size */
+	/* virtio-mmio disks, announced to a Linux guest on its command line
+	 * (virtio_mmio.device=). Read by vmm_create(), which opens and locks
+	 * the images; the array is not kept. */
+	const struct vmm_disk *disks;
+	unsigned int nr_disks; /* at most VMM_MAX_DISKS */
+	const struct vmm_net *nets; /* read by vmm_create() too; eth0, eth1, ... */
+	unsigned int nr_nets;	    /* at most VMM_MAX_NETS */
 
 	/* Console output: to console_out_fd when >= 0, else to console_sink, else
 	 * dropped. Input is given with vmm_console_input(). */

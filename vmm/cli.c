@@ -20,6 +20,13 @@ const char cli_usage[] =
 	"      --firmware FILE      flat binary loaded at 1 MiB, entered in 64-bit mode\n"
 	"      --no-host-decompress let a bzImage decompress itself in the guest\n"
 	"      --module FILE[,STR]  multiboot module (repeatable; after --initrd, module 0)\n"
+	"Devices:\n"
+	"      --disk FILE[,ro][,io=sync|uring]  raw disk image as virtio-blk (repeatable:\n"
+	"                           /dev/vda, /dev/vdb, ...; ro: read-only; io: how requests\n"
+	"                           are served, default uring where built); boot from it\n"
+	"                           with --cmdline '... root=/dev/vda rw'\n"
+	"      --net tap=NAME[,mac=MAC]  virtio-net on an existing TAP interface\n"
+	"                           (repeatable; MAC default: derived per VM)\n"
 	"Machine:\n"
 	"  -m, --memory SIZE        guest RAM, K/M/G suffixes (default 256M)\n"
 	"  -c, --cpus N             number of vCPUs (default 1)\n"
@@ -76,6 +83,8 @@ enum {
 	OPT_PMU_EVENTS,
 	OPT_SECCOMP,
 	OPT_KEEP_PRIVILEGES,
+	OPT_DISK,
+	OPT_NET,
 };
 
 static const struct option long_opts[] = {
@@ -87,6 +96,8 @@ static const struct option long_opts[] = {
 	{"firmware", required_argument, NULL, OPT_FIRMWARE},
 	{"no-host-decompress", no_argument, NULL, OPT_NO_HOST_DECOMPRESS},
 	{"module", required_argument, NULL, OPT_MODULE},
+	{"disk", required_argument, NULL, OPT_DISK},
+	{"net", required_argument, NULL, OPT_NET},
 	{"qemu-debug-exit", no_argument, NULL, OPT_QEMU_DEBUG_EXIT},
 	{"test-devices", required_argument, NULL, OPT_TEST_DEVICES},
 	{"fw-cfg", no_argument, NULL, OPT_FW_CFG},
@@ -189,6 +200,96 @@ static int cli_add_module(struct cli_opts *o, const char *arg, char *err, size_t
 	return 0;
 }
 
+/* --disk FILE[,ro][,io=sync|uring]. */
+static int cli_add_disk(struct cli_opts *o, const char *arg, char *err, size_t errlen)
+{
+	const char *comma = strchr(arg, ',');
+	size_t n = comma ? (size_t)(comma - arg) : strlen(arg);
+	unsigned int i = o->cfg.nr_disks;
+	struct vmm_disk d = {o->disk_path[i], false, VMM_DISK_IO_DEFAULT};
+
+	if (i >= VMM_MAX_DISKS)
+		FAIL("--disk %s: at most %d disks", arg, VMM_MAX_DISKS);
+	if (n == 0 || n >= sizeof(o->disk_path[i]))
+		FAIL("--disk %s: expected FILE[,ro][,io=sync|uring] with a file name under %zu "
+		     "bytes", arg, sizeof(o->disk_path[i]));
+	while (comma != NULL) {
+		const char *opt = comma + 1;
+		size_t len;
+
+		comma = strchr(opt, ',');
+		len = comma ? (size_t)(comma - opt) : strlen(opt);
+		if (len == 2 && strncmp(opt, "ro", 2) == 0)
+			d.read_only = true;
+		else if (len == 7 && strncmp(opt, "io=sync", 7) == 0)
+			d.io = VMM_DISK_IO_SYNC;
+		else if (len == 8 && strncmp(opt, "io=uring", 8) == 0)
+			d.io = VMM_DISK_IO_URING;
+		else
+			FAIL("--disk %s: unknown option '%.*s' (expected ro, io=sync or io=uring)",
+			     arg, (int)len, opt);
+	}
+	memcpy(o->disk_path[i], arg, n);
+	o->disk_path[i][n] = '\0';
+	o->disks[i] = d;
+	o->cfg.disks = o->disks;
+	o->cfg.nr_disks = i + 1;
+	return 0;
+}
+
+static int parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char end;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &end) != 6 || strlen(s) != 17)
+		return -EINVAL;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	/* A multicast address cannot be an interface's. */
+	return (mac[0] & 1) ? -EINVAL : 0;
+}
+
+/* --net tap=NAME[,mac=XX:XX:XX:XX:XX:XX]. */
+static int cli_add_net(struct cli_opts *o, const char *arg, char *err, size_t errlen)
+{
+	unsigned int i = o->cfg.nr_nets;
+	struct vmm_net *n = &o->nets[i];
+	const char *p = arg;
+
+	if (i >= VMM_MAX_NETS)
+		FAIL("--net %s: at most %d network interfaces", arg, VMM_MAX_NETS);
+	*n = (struct vmm_net){0};
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (strncmp(p, "tap=", 4) == 0 && len > 4 && len - 4 < sizeof(o->tap_name[i])) {
+			memcpy(o->tap_name[i], p + 4, len - 4);
+			o->tap_name[i][len - 4] = '\0';
+			n->tap = o->tap_name[i];
+		} else if (strncmp(p, "mac=", 4) == 0 && len == 4 + 17) {
+			char mac[18];
+
+			memcpy(mac, p + 4, 17);
+			mac[17] = '\0';
+			if (parse_mac(mac, n->mac) < 0)
+				FAIL("--net %s: bad MAC '%s' (expected a unicast XX:XX:XX:XX:XX:XX)",
+				     arg, mac);
+			n->mac_set = true;
+		} else {
+			FAIL("--net %s: expected tap=NAME[,mac=XX:XX:XX:XX:XX:XX]", arg);
+		}
+		p += len + (comma != NULL);
+	}
+	if (n->tap == NULL)
+		FAIL("--net %s: expected tap=NAME[,mac=XX:XX:XX:XX:XX:XX]", arg);
+	o->cfg.nets = o->nets;
+	o->cfg.nr_nets = i + 1;
+	return 0;
+}
+
 static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, size_t errlen)
 {
 	static const char *const pmu_modes[] = {"on", "off", "force", "rdmsr", NULL};
@@ -212,6 +313,10 @@ static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, 
 	case 'p':
 		cfg->cmdline = arg;
 		break;
+	case OPT_DISK:
+		return cli_add_disk(o, arg, err, errlen);
+	case OPT_NET:
+		return cli_add_net(o, arg, err, errlen);
 	case OPT_MODULE:
 		ret = cli_add_module(o, arg, err, errlen);
 		if (ret < 0)

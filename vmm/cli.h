@@ -28,6 +28,12 @@ struct cli_opts {
 	/* --module: the file names, cut at their comma, and the list. */
 	char module_path[VMM_MAX_MODULES][512];
 	struct vmm_module modules[VMM_MAX_MODULES];
+	/* --disk: the paths, cut at their comma, and the list. */
+	char disk_path[VMM_MAX_DISKS][512];
+	struct vmm_disk disks[VMM_MAX_DISKS];
+	/* --net: the TAP names and the list. */
+	char tap_name[VMM_MAX_NETS][64];
+	struct vmm_net nets[VMM_MAX_NETS];
 };
 
 /* Parse argv ("vmm run ..."). Returns 0 with @o filled, or -EINVAL with one

@@ -87,6 +87,11 @@ int sandbox_vcpu_thread(struct vmm *vm)
 	return sandbox_seccomp_install(SANDBOX_VCPU, vm->cfg.seccomp);
 }
 
+int sandbox_device_thread(struct vmm *vm)
+{
+	return sandbox_seccomp_install(SANDBOX_DEVICE, vm->cfg.seccomp);
+}
+
 int sandbox_after_vcpus(struct vmm *vm)
 {
 	return sandbox_seccomp_install(SANDBOX_RUN, vm->cfg.seccomp);

@@ -11,6 +11,9 @@ int sandbox_before_vcpus(struct vmm *vm);
 /* First thing on a vCPU thread: its syscall filter. */
 int sandbox_vcpu_thread(struct vmm *vm);
 
+/* First thing on a virtio device's I/O thread: its syscall filter. */
+int sandbox_device_thread(struct vmm *vm);
+
 /* On vmm_run()'s thread once the vCPUs are started: its syscall filter. */
 int sandbox_after_vcpus(struct vmm *vm);
 

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <linux/if_tun.h>
 #include <linux/perf_event.h>
 #include <seccomp.h>
 #include <stddef.h>
@@ -82,6 +83,15 @@ static const int run_calls[] = {SCMP_SYS(timer_delete)};
 
 static const int io_calls[] = {SCMP_SYS(poll), SCMP_SYS(ppoll)};
 
+/* A virtio device's I/O thread: waits on its eventfds, serves disk
+ * requests on the image fd and packets on the TAP fd. */
+static const int device_calls[] = {
+    SCMP_SYS(epoll_wait), SCMP_SYS(epoll_pwait), SCMP_SYS(epoll_ctl),
+    SCMP_SYS(pread64),	  SCMP_SYS(pwrite64),	 SCMP_SYS(preadv),
+    SCMP_SYS(pwritev),	  SCMP_SYS(readv),	 SCMP_SYS(writev),
+    SCMP_SYS(fdatasync),  SCMP_SYS(fallocate),	 SCMP_SYS(io_uring_enter),
+};
+
 /* Requests used by vmm/vcpu.c, vmm/pmu_vcpu.c, devices' interrupts and
  * pmu/backend_perf.c at run time. */
 static const unsigned long vcpu_ioctls[] = {
@@ -101,6 +111,7 @@ static const unsigned long vcpu_ioctls[] = {
     PERF_EVENT_IOC_ENABLE,
     PERF_EVENT_IOC_DISABLE,
     PERF_EVENT_IOC_PERIOD,
+    TUNSETOFFLOAD, /* virtio-net's DRIVER_OK: what the TAP may hand the guest */
 };
 
 /* The terminal put back after the run (tcsetattr, isatty). */
@@ -187,6 +198,8 @@ static int build(scmp_filter_ctx ctx, enum sandbox_thread kind)
 		if ((ret = allow_calls(ctx, io_calls, N(io_calls))) < 0)
 			return ret;
 		return allow_ioctls(ctx, io_ioctls, N(io_ioctls));
+	case SANDBOX_DEVICE:
+		return allow_calls(ctx, device_calls, N(device_calls));
 	}
 	return -EINVAL;
 }

@@ -8,6 +8,7 @@ enum sandbox_thread {
 	SANDBOX_VCPU, /* KVM_RUN and its exits, the vPMU's perf events and timer */
 	SANDBOX_RUN,  /* vmm_run()'s caller: waits, kicks, joins, tears down */
 	SANDBOX_IO,   /* an embedder's thread feeding console input / stopping */
+	SANDBOX_DEVICE, /* a virtio device's I/O thread: epoll, file and TAP I/O */
 };
 
 /* Install the allowlist of @kind on the calling thread (only: threads it

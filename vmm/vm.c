@@ -129,26 +129,38 @@ static int load_firmware(struct vmm *vm, char *err, size_t errlen)
 }
 
 /* The given command line, or the default one, plus what the guest needs for
- * the PMU it is shown (@extra, unless already there). malloc'd in *out. */
-static int compose_cmdline(const struct vmm *vm, const char *extra, char **out)
+ * the PMU it is shown (@pmu, unless already there) and to find its virtio
+ * devices. malloc'd in *out. */
+static int compose_cmdline(const struct vmm *vm, const char *pmu, char **out)
 {
-	const char *base = vm->cmdline;
-	char dflt[512];
+	const char *base = vm->cmdline, *init_args;
+	char dflt[512], *devices;
 	size_t len;
+	int ret;
 
 	if (base == NULL) {
 		snprintf(dflt, sizeof(dflt), "%s%s", DEFAULT_CMDLINE,
 			 vm->host_kind == HOST_KIND_EMULATED ? EMULATED_HOST_CMDLINE : "");
 		base = dflt;
 	}
-	if (*extra != '\0' && strstr(base, extra) != NULL)
-		extra = "";
-	len = strlen(base) + strlen(extra) + 2;
+	if (*pmu != '\0' && strstr(base, pmu) != NULL)
+		pmu = "";
+	ret = virtio_cmdline(vm, &devices);
+	if (ret < 0)
+		return ret;
+	/* Kernel parameters go before " -- ", after which all is init's. */
+	init_args = strstr(base, " -- ");
+	if (init_args == NULL && strncmp(base, "-- ", 3) == 0)
+		init_args = base;
+	if (init_args == NULL)
+		init_args = base + strlen(base);
+	len = strlen(base) + strlen(pmu) + strlen(devices) + 2;
 	*out = malloc(len);
-	if (*out == NULL)
-		return -ENOMEM;
-	snprintf(*out, len, "%s%s%s", base, *base && *extra ? " " : "", extra);
-	return 0;
+	if (*out != NULL)
+		snprintf(*out, len, "%.*s%s%s%s%s", (int)(init_args - base), base,
+			 init_args > base && *pmu ? " " : "", pmu, devices, init_args);
+	free(devices);
+	return *out == NULL ? -ENOMEM : 0;
 }
 
 static int load_linux(struct vmm *vm, char *err, size_t errlen)
@@ -250,6 +262,27 @@ static int check_config(const struct vmm_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "an initrd needs a kernel");
 		return -EINVAL;
 	}
+	if (cfg->nr_disks > VMM_MAX_DISKS) {
+		snprintf(err, errlen, "%u disks: at most %d", cfg->nr_disks, VMM_MAX_DISKS);
+		return -EINVAL;
+	}
+	if (cfg->nr_nets > VMM_MAX_NETS || cfg->nr_disks + cfg->nr_nets > VMM_MAX_DISKS) {
+		snprintf(err, errlen, "%u disks and %u network interfaces: at most %d in all, %d "
+			 "interfaces", cfg->nr_disks, cfg->nr_nets, VMM_MAX_DISKS, VMM_MAX_NETS);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < cfg->nr_nets; i++) {
+		if (cfg->nets == NULL || cfg->nets[i].tap == NULL || !*cfg->nets[i].tap) {
+			snprintf(err, errlen, "network interface %u has no TAP name", i);
+			return -EINVAL;
+		}
+	}
+	for (unsigned int i = 0; i < cfg->nr_disks; i++) {
+		if (cfg->disks == NULL || cfg->disks[i].path == NULL) {
+			snprintf(err, errlen, "disk %u has no path", i);
+			return -EINVAL;
+		}
+	}
 	if (cfg->kick_signal <= 0 || cfg->kick_signal >= NSIG || cfg->kick_signal == SIGKILL ||
 	    cfg->kick_signal == SIGSTOP) {
 		snprintf(err, errlen, "kick signal %d is not usable", cfg->kick_signal);
@@ -291,6 +324,8 @@ static struct vmm *vm_alloc(const struct vmm_config *cfg)
 	vm->cfg.kernel_path = vm->kernel_path;
 	vm->cfg.initrd_path = vm->initrd_path;
 	vm->cfg.cmdline = vm->cmdline;
+	for (unsigned int i = 0; i < VIRTIO_MAX_DEVICES; i++)
+		vm->virtio[i].file_fd = -1;
 	return vm;
 }
 
@@ -329,8 +364,12 @@ int vmm_create(const struct vmm_config *cfg, struct vmm **out, char *err, size_t
 	if ((ret = kvm_open_checked(vm, err, errlen)) < 0 ||
 	    (ret = kvm_setup_vm(vm, err, errlen)) < 0 ||
 	    (ret = memory_setup(vm, err, errlen)) < 0 ||
-	    (ret = setup_devices(vm, err, errlen)) < 0)
+	    (ret = setup_devices(vm, err, errlen)) < 0 ||
+	    (ret = virtio_setup(vm, err, errlen)) < 0)
 		goto fail;
+	/* Read once: the caller's array need not outlive this call. */
+	vm->cfg.disks = NULL;
+	vm->cfg.nets = NULL;
 	ret = msr_router_init(&vm->msr);
 	if (ret < 0)
 		goto fail;
@@ -423,6 +462,14 @@ int vmm_run(struct vmm *vm)
 	sigemptyset(&kick);
 	sigaddset(&kick, vm->cfg.kick_signal);
 	pthread_sigmask(SIG_BLOCK, &kick, &old);
+	/* Devices first: a vCPU's first kick finds its I/O thread there. */
+	ret = virtio_start(vm);
+	if (ret < 0) {
+		pthread_sigmask(SIG_SETMASK, &old, NULL);
+		vm_end(vm, VMM_EXIT_ERROR, ret, "virtio: I/O thread: %s", strerror(-ret));
+		virtio_stop(vm);
+		return 0;
+	}
 	atomic_store(&vm->live_vcpus, (int)vm->nr_vcpus);
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpu[i];
@@ -466,6 +513,7 @@ int vmm_run(struct vmm *vm)
 			vm->vcpu[i].thread_started = false;
 		}
 	}
+	virtio_stop(vm);
 	/* What the guest wrote last may still wait in KVM's batch. */
 	coalesced_pio_drain(vm);
 	log_exit_stats(vm);
@@ -502,6 +550,7 @@ void vmm_destroy(struct vmm *vm)
 	if (vm == NULL)
 		return;
 	coalesced_pio_destroy(vm);
+	virtio_teardown(vm);
 	for (unsigned int i = 0; i < VMM_MAX_CPUS; i++)
 		if (vm->vcpu[i].vm != NULL)
 			vcpu_destroy(&vm->vcpu[i]);

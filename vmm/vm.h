@@ -15,6 +15,7 @@
 #include "vmm/exit_stats.h"
 #include "vmm/msr_router.h"
 #include "vmm/platform.h"
+#include "vmm/virtio.h"
 
 struct kvm_run;
 struct kvm_cpuid2;
@@ -51,6 +52,8 @@ struct vmm {
 	bool msr_ready;
 
 	struct coalesced_pio cpio; /* the console's THR, batched by KVM */
+	struct virtio_slot virtio[VIRTIO_MAX_DEVICES]; /* vmm/virtio.c */
+	unsigned int nr_virtio;
 	struct kvm_cpuid2 *cpuid;
 	struct boot_plan plan;
 	struct vm_pmu *pmu;

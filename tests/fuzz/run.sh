@@ -11,7 +11,7 @@ WORK=$3
 SRC=$(cd "$(dirname "$0")" && pwd)
 python3 "$SRC/make-seeds.py" "$WORK/seeds" "${4:-}" "${5:-}"
 status=0
-for t in linux decompress devices msr-router vpmu; do
+for t in linux decompress devices msr-router vpmu virtio virtio-net; do
 	exe="$BUILD/tests/fuzz/fuzz-$t"
 	if ! [ -x "$exe" ]; then
 		echo "fuzz: $t: not built (no libFuzzer)"
