@@ -3,8 +3,9 @@
 # packages only: a kernel from linux-source-6.1 (tinyconfig + guest.config +
 # patches/*.patch) and an uncompressed busybox-static initramfs running ./init.
 #
-# Outputs (bzImage, vmlinux, initrd.cpio, cmdline, config, System.map, and
-# with --perf initrd-perf.cpio) are cached in
+# Outputs (bzImage, vmlinux, initrd.cpio, rootfs.ext4, cmdline, config,
+# System.map, and with --perf initrd-perf.cpio and rootfs-perf.ext4) are
+# cached in
 # ${LIBVMM_GUEST_CACHE:-$HOME/.cache/libvmm-guest}/<hash>/. The kernel is
 # cached on its own (kernel-<khash>/), keyed by guest.config, patches/,
 # KERNEL_RECIPE below, the linux-source-6.1 version and the compiler version,
@@ -17,12 +18,19 @@
 # of the perf self-test and benchmark (perf-selftest.sh, perf-bench.sh).
 # Linux unpacks both archives.
 #
+# rootfs.ext4 is a raw ext4 disk image holding the initramfs' tree (device
+# nodes aside: the kernel mounts devtmpfs on its /dev), for booting with the
+# root on a virtio-blk disk: root=/dev/vda rw init=/init. It is made by
+# mkfs.ext4 -d, without root or a mount; its size is the contents plus
+# ROOTFS_FREE_MIB for the guest to write to. rootfs-perf.ext4 (--perf) adds
+# what initrd-perf.cpio adds. Boot a copy, or read-only: a guest writes to it.
+#
 # Usage: build.sh [--out DIR] [--jobs N] [--perf] [--print-paths] [--no-build]
 #                 [--force] [--keep-tree] [--install-deps] [-h|--help]
 #
 # Progress and messages go to stderr; with --print-paths, stdout carries only
-# KERNEL=... VMLINUX=... INITRD=... CMDLINE_FILE=... (and INITRD_PERF=...)
-# lines for scripts.
+# KERNEL=... VMLINUX=... INITRD=... DISK=... CMDLINE_FILE=... (and
+# INITRD_PERF=... DISK_PERF=...) lines for scripts.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -33,11 +41,13 @@ TARBALL=/usr/src/linux-source-6.1.tar.xz
 BBPKG=busybox-static
 BUSYBOX=/bin/busybox
 DEPS=(linux-source-6.1 busybox-static build-essential bc bison flex libelf-dev
-      libssl-dev cpio xz-utils patch util-linux)
+      libssl-dev cpio xz-utils patch util-linux e2fsprogs)
 PERF_DEPS=(linux-perf)
 # Bump when the kernel build steps of this script change what they produce:
 # the kernel's cache key covers this, not the whole script.
 KERNEL_RECIPE=2
+# Free space on the root disks, beyond their contents (perf.data, test files).
+ROOTFS_FREE_MIB=64
 
 # Recommended kernel command line, written to <out>/cmdline.
 # - console/earlyprintk: all output on the 8250 at 0x3f8 (ttyS0).
@@ -103,6 +113,7 @@ fi
 pkgver() { dpkg-query -W -f='${Version}' "$1" 2>/dev/null || true; }
 KVERSION=$(pkgver "$KPKG")
 BBVERSION=$(pkgver "$BBPKG")
+E2VERSION=$(pkgver e2fsprogs)
 [ -n "$KVERSION" ] && [ -f "$TARBALL" ] ||
 	die "$KPKG not installed (no $TARBALL): run with --install-deps"
 [ -n "$BBVERSION" ] && [ -x "$BUSYBOX" ] ||
@@ -113,6 +124,10 @@ for t in gcc make bison flex bc tar xz patch sha256sum flock perl; do
 done
 [ -f /usr/include/gelf.h ] || missing+=("libelf-dev")
 [ -f /usr/include/openssl/opensslv.h ] || missing+=("libssl-dev")
+# In /sbin, which a user's PATH may lack.
+MKFS_EXT4=$(PATH=$PATH:/sbin:/usr/sbin command -v mkfs.ext4 || true)
+DEBUGFS=$(PATH=$PATH:/sbin:/usr/sbin command -v debugfs || true)
+[ -n "$MKFS_EXT4" ] && [ -n "$DEBUGFS" ] && [ -n "$E2VERSION" ] || missing+=("e2fsprogs")
 [ ${#missing[@]} = 0 ] || die "missing build tools: ${missing[*]}: run with --install-deps"
 PERF_BIN=/usr/bin/perf
 PERFVERSION=
@@ -147,6 +162,7 @@ HASH=$(
 		echo "kernel $KHASH"
 		hash_files "$HERE/build.sh" "$HERE/init" "$HERE/perf-selftest.sh" "$HERE/perf-bench.sh"
 		echo "$BBPKG $BBVERSION"
+		echo "e2fsprogs $E2VERSION"
 		[ "$PERF" = 0 ] || echo "linux-perf $PERFVERSION"
 	} | sha256sum | cut -c1-16
 )
@@ -155,8 +171,8 @@ DEST=$CACHE/$HASH
 KDEST=$CACHE/kernel-$KHASH
 KOUTPUTS=(bzImage vmlinux System.map config)
 KTOOLS=(gen_init_cpio)
-OUTPUTS=(bzImage vmlinux initrd.cpio cmdline)
-[ "$PERF" = 0 ] || OUTPUTS+=(initrd-perf.cpio)
+OUTPUTS=(bzImage vmlinux initrd.cpio rootfs.ext4 cmdline)
+[ "$PERF" = 0 ] || OUTPUTS+=(initrd-perf.cpio rootfs-perf.ext4)
 
 print_paths() {
 	local d=$1
@@ -164,15 +180,20 @@ print_paths() {
 		echo "KERNEL=$d/bzImage"
 		echo "VMLINUX=$d/vmlinux"
 		echo "INITRD=$d/initrd.cpio"
+		echo "DISK=$d/rootfs.ext4"
 		echo "CMDLINE_FILE=$d/cmdline"
 		[ "$PERF" = 0 ] || echo "INITRD_PERF=$d/initrd-perf.cpio"
+		[ "$PERF" = 0 ] || echo "DISK_PERF=$d/rootfs-perf.ext4"
 	else
 		msg "kernel:  $d/bzImage ($(stat -c %s "$d/bzImage") bytes)"
 		msg "vmlinux: $d/vmlinux ($(stat -c %s "$d/vmlinux") bytes)"
 		msg "initrd:  $d/initrd.cpio ($(stat -c %s "$d/initrd.cpio") bytes)"
+		msg "disk:    $d/rootfs.ext4 ($(stat -c %s "$d/rootfs.ext4") bytes)"
 		msg "cmdline: $d/cmdline: $(cat "$d/cmdline")"
 		[ "$PERF" = 0 ] ||
 			msg "perf:    $d/initrd-perf.cpio ($(stat -c %s "$d/initrd-perf.cpio") bytes)"
+		[ "$PERF" = 0 ] ||
+			msg "perf:    $d/rootfs-perf.ext4 ($(stat -c %s "$d/rootfs-perf.ext4") bytes)"
 	fi
 }
 
@@ -306,7 +327,7 @@ else
 	mv "$KDEST.tmp" "$KDEST"
 fi
 
-msg "[5/5] building the initramfs (uncompressed newc cpio)"
+msg "[5/5] building the initramfs (uncompressed newc cpio) and the root disk"
 # gen_init_cpio (built with the kernel, kept beside it) writes device nodes
 # and root-owned files from a list, without root and reproducibly.
 GEN_CPIO=$KDEST/gen_init_cpio
@@ -350,6 +371,41 @@ if [ "$PERF" = 1 ]; then
 	"$GEN_CPIO" -t "$EPOCH" "$BUILD/perf.list" >"$BUILD/perf.cpio" 2>>"$LOG" ||
 		failed "gen_init_cpio (perf)"
 	cat "$DEST.tmp/initrd.cpio" "$BUILD/perf.cpio" >"$DEST.tmp/initrd-perf.cpio"
+fi
+
+# The root disks hold the trees the same lists describe, so a disk and its
+# initramfs cannot drift apart. Device nodes are skipped (mknod needs root):
+# the kernel mounts devtmpfs on the disk's /dev before it starts /init
+# (DEVTMPFS_MOUNT), and it opened /dev/console in its built-in initramfs.
+list_to_tree() { # LIST TREE
+	local kind path a b
+	while read -r kind path a b _; do
+		case $kind in
+		dir) mkdir -p "$2$path" && chmod "$a" "$2$path" ;;
+		file) cp "$a" "$2$path" && chmod "$b" "$2$path" ;;
+		slink) ln -sfn "$a" "$2$path" ;;
+		esac || return 1
+	done <"$1"
+}
+make_disk() { # TREE IMAGE
+	local mib
+	mib=$(($(du -sm "$1" | cut -f1) + ROOTFS_FREE_MIB))
+	# 4 KiB blocks and 256-byte inodes whatever the size (mke2fs.conf's
+	# "small" type would give 1 KiB blocks and 128-byte inodes).
+	"$MKFS_EXT4" -q -F -b 4096 -I 256 -L libvmm-root -E root_owner=0:0 \
+		-d "$1" "$2" "${mib}M" >>"$LOG" 2>&1 || return 1
+	# -d copies the builder's uid/gid: make everything root's, as in the
+	# initramfs, whoever built it.
+	(cd "$1" && find . -mindepth 1 | sed 's|^\.\(.*\)|sif \1 uid 0\nsif \1 gid 0|') |
+		"$DEBUGFS" -w -f - "$2" >>"$LOG" 2>&1
+}
+msg "      + root disk (mkfs.ext4 -d, contents + $ROOTFS_FREE_MIB MiB)"
+list_to_tree "$BUILD/initramfs.list" "$BUILD/rootfs" || failed "root disk tree"
+make_disk "$BUILD/rootfs" "$DEST.tmp/rootfs.ext4" || failed "mkfs.ext4 (root disk)"
+if [ "$PERF" = 1 ]; then
+	cp -a "$BUILD/rootfs" "$BUILD/rootfs-perf"
+	list_to_tree "$BUILD/perf.list" "$BUILD/rootfs-perf" || failed "perf root disk tree"
+	make_disk "$BUILD/rootfs-perf" "$DEST.tmp/rootfs-perf.ext4" || failed "mkfs.ext4 (perf root disk)"
 fi
 
 for f in "${KOUTPUTS[@]}"; do

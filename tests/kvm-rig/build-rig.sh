@@ -7,10 +7,11 @@
 # /dev/kvm on which libvmm's KVM tests can run. See tests/kvm-rig/README.md.
 #
 # This script makes the part of the initramfs that does not change between
-# runs: static busybox, the kvm/kvm_amd/kvm_intel modules and their
+# runs: static busybox, the kvm/kvm_amd/kvm_intel and tun modules and their
 # dependencies (from modules.dep, decompressed), the static kvm-smoke test and
-# the /init script. run-in-tcg.sh appends a second cpio archive holding the
-# directory to test, its shared libraries and the command to run.
+# the /init script (tun: the virtio-net tests need a TAP). run-in-tcg.sh
+# appends a second cpio archive holding the directory to test, its shared
+# libraries and the command to run.
 #
 # Usage: build-rig.sh [--cache DIR] [--kver VERSION] [--install-deps] [--force]
 #   Prints two lines: KERNEL=<vmlinuz path> and BASE=<base initramfs path>.
@@ -112,7 +113,9 @@ resolve() {
 find_mod() { # name -> relative path in modules.dep (any compression suffix)
     grep -m1 -oE "^[^:]*/$1\.ko(\.xz|\.zst|\.gz)?:" "$moddir/modules.dep" | tr -d :
 }
-for m in kvm-amd kvm-intel; do
+# tun: /dev/net/tun, for the TAP behind the VMM's virtio-net (Debian builds
+# it as a module; busybox's tunctl and ip then make and address tap0).
+for m in kvm-amd kvm-intel tun; do
     rel=$(find_mod "$m") || die "module $m not found for $kver"
     resolve "$rel"
 done
