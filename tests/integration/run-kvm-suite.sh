@@ -70,6 +70,7 @@ LIBVMM_SKIP_SAMPLING=1 run hostile "$BUILD/tests/integration/test-hostile"
 # The Linux guest boots need the images of examples/linux-guest/build.sh.
 if [ -n "${LIBVMM_LINUX_DIR:-}" ]; then
 	run linux "$BUILD/tests/integration/test-linux"
+	run_or_skip linux-virtio sh "$SRC/linux_virtio_test.sh" "$BUILD" "$LIBVMM_LINUX_DIR"
 else
 	echo "== kvm test skipped: linux (LIBVMM_LINUX_DIR is not set)"
 fi
