@@ -221,6 +221,9 @@ struct vmm_config {
 	unsigned int pmu_gp_counters;  /* 0: the model's default */
 	uint64_t pmu_idle_slice_ns;    /* 0: 10 ms */
 	struct vmm_pmu_filter pmu_events; /* zero: no filter */
+	/* Host perf_event_open per second per vCPU at most (bursts of 2,000):
+	 * 0: 10,000; UINT32_MAX: unbounded. See README, "PMU". */
+	uint32_t pmu_open_rate;
 
 	/* Signal used to kick vCPU threads out of KVM_RUN (it stays blocked
 	 * outside KVM_RUN on those threads). 0: SIGUSR2. */
@@ -281,6 +284,8 @@ struct vmm_pmu_stats {
 	uint64_t filtered;		/* enables the event filter kept off the host */
 	uint32_t guest_tsc_khz;		/* to turn guest RDTSC deltas into time */
 	bool exposed;			/* the guest was shown a PMU */
+	uint64_t throttled;		/* counters left without a host event by the
+					 * bound on opens (10,000/s per vCPU) */
 };
 
 /* Fill @cfg with defaults. */
@@ -320,6 +325,26 @@ VMM_API int vmm_get_pmu_stats(const struct vmm *vm, struct vmm_pmu_stats *st);
 /* PMU statistics of one vCPU (0 .. cpus-1); -EINVAL for another index. */
 VMM_API int vmm_get_vcpu_pmu_stats(const struct vmm *vm, unsigned int cpu,
 				   struct vmm_pmu_stats *st);
+
+/* Exits by kind, and the VMM's own time on them: CLOCK_MONOTONIC from
+ * KVM_RUN returning to the next KVM_RUN on the vCPU thread. */
+enum vmm_exit_kind {
+	VMM_EXIT_KIND_IO,
+	VMM_EXIT_KIND_MMIO,
+	VMM_EXIT_KIND_RDMSR,
+	VMM_EXIT_KIND_WRMSR,
+	VMM_EXIT_KIND_SIGNAL, /* KVM_RUN interrupted: a kick or a host overflow */
+	VMM_EXIT_KIND_OTHER,
+	VMM_EXIT_KIND_NR,
+};
+
+struct vmm_exit_times {
+	uint64_t exits[VMM_EXIT_KIND_NR];
+	uint64_t ns[VMM_EXIT_KIND_NR]; /* sum; ns[k] / exits[k] per exit */
+};
+
+/* Exit times of the VM, summed over its vCPUs (read them after vmm_run()). */
+VMM_API int vmm_get_exit_times(const struct vmm *vm, struct vmm_exit_times *t);
 
 /* Write the PMU statistics as text (json false) or one JSON object into buf.
  * Returns the length written or a negative errno (-ENOSPC if too small). */

@@ -18,9 +18,18 @@ static int reprogram_lazy(struct vpmu *v, struct vpmc *pmc)
 	int ret = 0, err;
 
 	if (!vpmc_enabled(v, pmc)) {
-		if (pmc->bev && pmc->bev_enabled)
-			return vpmc_bev_disable(v, pmc);
-		return 0;
+		if (!pmc->bev || !pmc->bev_enabled)
+			return 0;
+		/*
+		 * A GP counter reconfigured as it stops: its next enable (or
+		 * the idle release) would close it, so close it now, folding
+		 * its count, without a DISABLE first. The old control already
+		 * judged any wrap (vpmc_set_ctrl). A fixed counter's control
+		 * is its enable: it stops by a change of key.
+		 */
+		if (!pmc->fixed && pmc->bev_key != vpmc_key(pmc))
+			return vpmc_bev_close(v, pmc);
+		return vpmc_bev_disable(v, pmc);
 	}
 	/* a disabled event may still carry an older config: check on use */
 	if (pmc->bev && pmc->bev_key != vpmc_key(pmc)) {
@@ -121,7 +130,6 @@ int vpmu_reprogram_mask(struct vpmu *v, uint64_t bits)
 	return ret;
 }
 
-/* The guest value of a sampling counter moved: new distance to the wrap. */
 int vpmc_rearm(struct vpmu *v, struct vpmc *pmc)
 {
 	uint64_t period = vpmc_period(v, pmc);
@@ -136,11 +144,24 @@ int vpmc_rearm(struct vpmu *v, struct vpmc *pmc)
 		v->stats.recreations++;
 		return vpmc_bev_open(v, pmc);
 	}
+	/*
+	 * A reload that lands where the host overflows next anyway (Linux's
+	 * PMI handler writes the period less the overshoot; a context switch
+	 * writes back the value the counter stopped at) needs no host call.
+	 * A software fallback's periods are whole ns of task-clock, up to a
+	 * ns longer than asked: its own re-arms drift behind the tracked fire
+	 * point, so there only a counter the host has not re-armed since our
+	 * call (one that did not move) is left as it is.
+	 */
+	if (pmc->bev_period && vpmc_fire_matches(pmc) && (!v->caps.software || !pmc->fire_reloaded))
+		return 0;
 	v->stats.set_periods++;
 	ret = v->be.ops->set_period(v->be.ctx, pmc->bev, period);
 	if (ret)
 		return ret;
 	pmc->bev_period = period;
+	pmc->bev_fire = pmc->bev_ref + period;
+	pmc->fire_reloaded = false;
 	return 0;
 }
 

@@ -19,7 +19,7 @@ static const struct {
 	STAT(disables), STAT(reads), STAT(set_periods), STAT(group_toggles), STAT(recreations),
 	STAT(idle_releases), STAT(descheduled), STAT(overflows), STAT(pmis),
 	STAT(parks), STAT(cache_hits), STAT(cache_misses), STAT(evictions),
-	STAT(filtered), STAT(fds_open), STAT(fds_peak),
+	STAT(filtered), STAT(throttled), STAT(fds_open), STAT(fds_peak),
 };
 
 #define NR_STAT_FIELDS ARRAY_SIZE(stat_fields)

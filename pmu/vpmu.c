@@ -20,6 +20,8 @@ void pmu_config_defaults(struct pmu_config *cfg, enum pmu_model model)
 	cfg->idle_slice_ns = PMU_DEFAULT_IDLE_SLICE_NS;
 	cfg->cache_per_vpmc = PMU_CACHE_DEFAULT_PER_VPMC;
 	cfg->cache_per_vcpu = PMU_CACHE_DEFAULT_PER_VCPU;
+	cfg->open_rate = PMU_DEFAULT_OPEN_RATE;
+	cfg->open_burst = PMU_DEFAULT_OPEN_BURST;
 }
 
 static void vpmu_log(struct vpmu *v, int level, const char *msg)
@@ -90,11 +92,27 @@ static void vpmc_fold(struct vpmu *v, struct vpmc *pmc, uint64_t delta)
 
 	pmc->base += delta;
 	if (delta > PMU_COUNTER_MASK - before) {
+		if (!(v->global_status & vpmc_global_bit(pmc)))
+			pmc->unacked_ns = v->now_ns;
 		v->global_status |= vpmc_global_bit(pmc);
 		v->stats.overflows++;
 		if (vpmc_wants_pmi(pmc))
 			v->pmi_pending = true;
 	}
+}
+
+/* The host re-arms a sampling event with its period at every overflow. */
+static void bev_follow_fire(struct vpmc *pmc, uint64_t count)
+{
+	if (!pmc->bev_period || count < pmc->bev_fire)
+		return;
+	pmc->fire_reloaded = true;
+	pmc->bev_fire += ((count - pmc->bev_fire) / pmc->bev_period + 1) * pmc->bev_period;
+}
+
+bool vpmc_fire_matches(const struct vpmc *pmc)
+{
+	return pmc->bev_ref + period_to_wrap(pmc->base) == pmc->bev_fire;
 }
 
 static void fds_changed(struct vpmu *v, int by)
@@ -118,8 +136,10 @@ static int bev_read_fold(struct vpmu *v, struct vpmc *pmc, bool *descheduled)
 	ret = v->be.ops->read(v->be.ctx, pmc->bev, &c);
 	if (ret && ret != -ENODATA)
 		return ret;
-	if (!ret)
+	if (!ret) {
 		vpmc_fold(v, pmc, c.value - pmc->bev_ref);
+		bev_follow_fire(pmc, c.value);
+	}
 	pmc->bev_ref = c.value;
 	pmc->synced_ns = v->now_ns;
 	if (ret == -ENODATA || c.time_running < c.time_enabled) {
@@ -145,6 +165,74 @@ static bool vpmc_countable(const struct vpmu *v, const struct vpmc *pmc,
 	return !d->fixed && v->caps.raw;
 }
 
+static void open_budget_init(struct vpmu *v)
+{
+	uint32_t rate = v->cfg.open_rate ? v->cfg.open_rate : PMU_DEFAULT_OPEN_RATE;
+	uint32_t burst = v->cfg.open_burst ? v->cfg.open_burst : PMU_DEFAULT_OPEN_BURST;
+	struct pmu_open_budget *b = &v->budget;
+
+	memset(b, 0, sizeof(*b));
+	if (rate == PMU_OPEN_RATE_UNBOUNDED)
+		return;
+	b->interval_ns = 1000000000ull / rate ? 1000000000ull / rate : 1;
+	b->window_ns = (uint64_t)(burst - 1) * b->interval_ns;
+}
+
+/* Whether the budget has room for one more open now. */
+static bool open_budget_room(const struct vpmu *v)
+{
+	const struct pmu_open_budget *b = &v->budget;
+
+	return !b->interval_ns || b->tat_ns <= v->now_ns || b->tat_ns - v->now_ns <= b->window_ns;
+}
+
+static bool open_budget_take(struct vpmu *v)
+{
+	struct pmu_open_budget *b = &v->budget;
+
+	if (!b->interval_ns)
+		return true;
+	if (!open_budget_room(v))
+		return false;
+	b->tat_ns = (b->tat_ns > v->now_ns ? b->tat_ns : v->now_ns) + b->interval_ns;
+	return true;
+}
+
+static void set_throttled(struct vpmu *v, struct vpmc *pmc, bool on)
+{
+	if (pmc->throttled == on)
+		return;
+	pmc->throttled = on;
+	if (on) {
+		v->nr_throttled++;
+		v->stats.throttled++;
+	} else {
+		v->nr_throttled--;
+	}
+}
+
+/*
+ * Counters the open bound left without a host event get one once the
+ * budget has room again; their guest value stood still meanwhile. Called
+ * at every tick, so the wait ends at the first exit after the refill.
+ */
+static void retry_throttled(struct vpmu *v)
+{
+	for (unsigned int i = 0; i < PMU_MAX_PMC && v->nr_throttled; i++) {
+		struct vpmc *pmc = &v->pmc[i];
+
+		if (!pmc->throttled)
+			continue;
+		if (pmc->bev || !vpmc_enabled(v, pmc)) {
+			set_throttled(v, pmc, false); /* nothing to open now */
+			continue;
+		}
+		if (!open_budget_room(v))
+			return;
+		vpmc_reprogram(v, pmc);
+	}
+}
+
 /* Opens an enabled host event; leaves none if the host cannot count it. */
 int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
 {
@@ -154,12 +242,22 @@ int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
 	memset(&d, 0, sizeof(d));
 	v->model->describe(v, pmc, &d);
 	d.index = pmc->idx;
-	if (!vpmc_countable(v, pmc, &d))
+	if (!vpmc_countable(v, pmc, &d)) {
+		set_throttled(v, pmc, false);
 		return 0;
+	}
 	if (pmu_filter_blocks(&v->cfg.filter, pmc)) {
+		set_throttled(v, pmc, false);
 		v->stats.filtered++;
 		return 0;
 	}
+	/* over the bound: no event, as a filtered one, until there is room;
+	 * counted once per counter it leaves without an event */
+	if (!open_budget_take(v)) {
+		set_throttled(v, pmc, true);
+		return 0;
+	}
+	set_throttled(v, pmc, false);
 	d.sample_period = vpmc_period(v, pmc);
 
 	v->stats.opens++;
@@ -176,6 +274,8 @@ int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
 	pmc->bev_ref = 0;
 	pmc->synced_ns = v->now_ns;
 	pmc->bev_period = d.sample_period;
+	pmc->bev_fire = d.sample_period;
+	pmc->fire_reloaded = false;
 	return 0;
 }
 
@@ -243,6 +343,7 @@ int vpmc_bev_detach(struct vpmu *v, struct vpmc *pmc, struct pmu_parked *out)
 	out->bev = pmc->bev;
 	out->key = pmc->bev_key;
 	out->period = pmc->bev_period;
+	out->fire = pmc->bev_fire;
 	out->frozen = pmc->bev_ref;
 	out->known = pmc->sync == SYNC_CLEAN;
 	pmc->bev = NULL;
@@ -256,6 +357,8 @@ void vpmc_bev_attach(struct vpmu *v, struct vpmc *pmc,
 	pmc->bev_enabled = false;
 	pmc->bev_key = p->key;
 	pmc->bev_period = p->period;
+	pmc->bev_fire = p->fire;
+	pmc->fire_reloaded = true; /* not carried: assume the worst */
 	pmc->bev_ref = p->frozen;
 	/* a sampling event needs its period re-armed for this base anyway */
 	pmc->sync = p->known && !p->period ? SYNC_CLEAN : SYNC_REBASED;
@@ -281,6 +384,7 @@ int vpmc_learn_ref(struct vpmu *v, struct vpmc *pmc)
 	ret = v->be.ops->read(v->be.ctx, pmc->bev, &c);
 	if (ret)
 		return ret;
+	bev_follow_fire(pmc, c.value);
 	pmc->bev_ref = c.value;
 	pmc->synced_ns = v->now_ns;
 	pmc->sync = SYNC_CLEAN;
@@ -488,6 +592,7 @@ int vpmu_create(const struct pmu_config *cfg, const struct pmu_backend *be,
 	}
 	v->cfg.nr_gp = v->nr_gp;
 	pmu_cache_init(v);
+	open_budget_init(v);
 	for (i = 0; i < PMU_MAX_PMC; i++) {
 		v->pmc[i].idx = i;
 		v->pmc[i].fixed = i >= PMU_FIXED_IDX;
@@ -555,6 +660,8 @@ void vpmu_tick(struct vpmu *v, uint64_t now_ns)
 		v->stats.idle_releases++;
 	}
 	pmu_cache_tick(v);
+	if (v->nr_throttled)
+		retry_throttled(v);
 }
 
 int vpmu_overflow(struct vpmu *v)
@@ -565,6 +672,8 @@ int vpmu_overflow(struct vpmu *v)
 	for (i = 0; i < PMU_MAX_PMC; i++) {
 		struct vpmc *pmc = &v->pmc[i];
 		uint64_t val, overflows = v->stats.overflows;
+		uint64_t fire = pmc->bev_fire;
+		bool fired;
 		int err;
 
 		if (!pmc->bev || pmc->sync != SYNC_LIVE || !pmc->bev_period)
@@ -572,11 +681,24 @@ int vpmu_overflow(struct vpmu *v)
 		err = vpmc_read(v, pmc, &val);
 		/*
 		 * The host re-armed with the old period. A guest PMI handler
-		 * usually reloads the counter, which re-arms anyway; so fix
-		 * the period only on a signal that brought no overflow.
+		 * usually reloads the counter, which re-arms where needed; so
+		 * fix the period only where the host overflowed and the guest
+		 * counter did not wrap (a counter left unreloaded): a slice
+		 * kick or a late signal changes nothing, nor does a host
+		 * overflow while the guest has not acked the last one yet (its
+		 * handler is still to reload the counter) for PMU_ACK_WAIT_NS;
+		 * no ack where the model has no global status. Naive keeps
+		 * its test.
 		 */
-		if (!err && pmc->bev && overflows == v->stats.overflows &&
-		    pmc->bev_period != period_to_wrap(val))
+		if (v->cfg.policy == PMU_POLICY_NAIVE) {
+			fired = pmc->bev_period != period_to_wrap(val);
+		} else {
+			fired = pmc->bev_fire != fire && overflows == v->stats.overflows;
+			if (fired && v->has_global && (v->global_status & vpmc_global_bit(pmc)) &&
+			    v->now_ns - pmc->unacked_ns < PMU_ACK_WAIT_NS)
+				fired = false;
+		}
+		if (!err && pmc->bev && overflows == v->stats.overflows && fired)
 			err = vpmc_rearm(v, pmc);
 		if (err && !ret)
 			ret = err;

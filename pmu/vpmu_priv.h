@@ -27,6 +27,14 @@
  */
 #define PMU_MAX_EVENTS_PER_NS	64
 
+/*
+ * How long a host overflow of a counter whose last overflow the guest has
+ * not acked yet is left to the guest's handler (which reloads it) before
+ * the vPMU re-arms the counter itself: a slow handler takes well under a
+ * ms; a guest that never acks gets the re-arm, and no signal storm.
+ */
+#define PMU_ACK_WAIT_NS 10000000ull
+
 /* EVENTSEL bits common to Intel and AMD. */
 #define EVTSEL_EVENT		0x000000ffull
 #define EVTSEL_UMASK		0x0000ff00ull
@@ -68,8 +76,18 @@ struct vpmc {
 	uint64_t bev_key;	/* config the event was opened with */
 	uint64_t bev_ref;	/* host count matching base */
 	uint64_t bev_period;	/* 0: counting event */
+	/*
+	 * Sampling event: the host count of its next overflow. The host
+	 * re-arms itself with bev_period at each overflow and a stopped
+	 * event keeps its distance, so a guest reload that lands here (as
+	 * Linux's PMI handler's does) needs no PERF_EVENT_IOC_PERIOD.
+	 */
+	uint64_t bev_fire;
+	bool fire_reloaded;  /* the host re-armed itself since we armed it */
+	uint64_t unacked_ns; /* when its status bit last went on */
 	uint64_t last_used_ns;
 	uint64_t synced_ns;	/* when base last caught up with the host */
+	bool throttled;		/* wants an event; the open bound said later */
 };
 
 /*
@@ -82,6 +100,7 @@ struct pmu_parked {
 	int slot;		/* fixed: its pmc[] slot; GP: -1, any GP vPMC */
 	int owner;		/* pmc[] slot that parked it, for the bound */
 	uint64_t period;	/* sample period it is armed with */
+	uint64_t fire;		/* host count of its next overflow */
 	uint64_t frozen;	/* count it stopped at, if known */
 	bool known;
 	uint64_t parked_ns;
@@ -92,6 +111,16 @@ struct pmu_cache {
 	unsigned int nr;
 	struct pmu_parked ev[PMU_CACHE_MAX_PER_VCPU];
 	uint64_t next_expiry_ns;	/* no parked event idles out before */
+};
+
+/*
+ * The bound on host opens (PMU_DEFAULT_OPEN_RATE), as a generic cell rate
+ * algorithm: one open every interval_ns on average, up to window_ns ahead.
+ */
+struct pmu_open_budget {
+	uint64_t interval_ns; /* 0: unbounded */
+	uint64_t window_ns;   /* (burst - 1) * interval_ns */
+	uint64_t tat_ns;      /* when the budget is back to full, in effect */
 };
 
 struct vpmu;
@@ -125,6 +154,8 @@ struct vpmu {
 	bool pmi_pending;
 
 	uint64_t now_ns;	/* time of the last tick */
+	struct pmu_open_budget budget;
+	unsigned int nr_throttled; /* vPMCs with throttled set */
 	struct pmu_cache cache;
 	struct pmu_stats stats;
 };
@@ -148,6 +179,9 @@ uint64_t vpmc_period(struct vpmu *v, const struct vpmc *pmc);
  * that has happened, as hardware's does the moment it happens. */
 int vpmu_fold_all(struct vpmu *v);
 bool vpmc_may_have_wrapped(const struct vpmu *v, const struct vpmc *pmc);
+/* Whether the host event of a sampling @pmc next overflows where the guest
+ * counter wraps (bev_ref must be the host count matching base). */
+bool vpmc_fire_matches(const struct vpmc *pmc);
 /* Fold the host count when the counter may have wrapped since it was last
  * synced: an overflow belongs to the control it happened under (its status
  * bit always, a PMI only if that control asked for one). Call before the
@@ -187,6 +221,8 @@ int pmu_filter_check(const struct pmu_event_filter *f, enum pmu_model model,
 /* policy.c: bring host events in line with the guest registers */
 int vpmc_reprogram(struct vpmu *v, struct vpmc *pmc);
 int vpmu_reprogram_mask(struct vpmu *v, uint64_t changed_global_bits);
+/* Sampling @pmc's guest value moved: point the host's overflow at its
+ * wrap, with no host call where it already is (naive: recreate). */
 int vpmc_rearm(struct vpmu *v, struct vpmc *pmc);
 int vpmc_set_ctrl(struct vpmu *v, struct vpmc *pmc, uint64_t ctrl);
 int vpmu_set_global_ctrl(struct vpmu *v, uint64_t ctrl);

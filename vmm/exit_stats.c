@@ -1,12 +1,38 @@
 /* Exit accounting of a vCPU (see exit_stats.h). */
 #include <stdio.h>
+#include <time.h>
 
 #include "vmm/exit_stats.h"
 
+static const char *const kind_names[EXIT_KIND_NR] = {"io",    "mmio",	 "rdmsr",
+						     "wrmsr", "signals", "other"};
+
+uint64_t exit_stats_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
 void exit_stats_count(struct exit_stats *s, enum exit_kind kind)
 {
-	if ((unsigned int)kind < EXIT_KIND_NR)
+	if ((unsigned int)kind < EXIT_KIND_NR) {
 		s->kind[kind]++;
+		s->last = kind;
+	}
+}
+
+void exit_stats_end_at(struct exit_stats *s, uint64_t since, uint64_t now)
+{
+	/* a clock that went back (it cannot, monotonic) charges nothing */
+	if ((unsigned int)s->last < EXIT_KIND_NR && now > since)
+		s->ns[s->last] += now - since;
+}
+
+void exit_stats_end(struct exit_stats *s, uint64_t since)
+{
+	exit_stats_end_at(s, since, exit_stats_clock());
 }
 
 void exit_stats_count_port(struct exit_stats *s, uint16_t port)
@@ -27,8 +53,7 @@ void exit_stats_count_port(struct exit_stats *s, uint16_t port)
 
 int exit_stats_format(const struct exit_stats *s, char *buf, size_t len)
 {
-	static const char *const names[EXIT_KIND_NR] = {"io",	 "mmio",    "rdmsr",
-							"wrmsr", "signals", "other"};
+	const char *const *names = kind_names;
 	uint64_t total = 0;
 	size_t used = 0;
 	int n;
@@ -57,4 +82,34 @@ int exit_stats_format(const struct exit_stats *s, char *buf, size_t len)
 	}
 #undef PUT
 	return (int)used;
+}
+
+int exit_stats_format_time(const struct exit_stats *s, char *buf, size_t len)
+{
+	const char *sep = "";
+	uint64_t total = 0;
+	size_t used = 0;
+	int n;
+
+	n = snprintf(buf, len, "VMM time per exit:");
+	if (n < 0)
+		return n;
+	used = (size_t)n;
+	for (unsigned int k = 0; k < EXIT_KIND_NR; k++) {
+		total += s->ns[k];
+		if (s->kind[k] == 0)
+			continue;
+		n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0,
+			     "%s %s %llu ns", sep, kind_names[k],
+			     (unsigned long long)(s->ns[k] / s->kind[k]));
+		if (n < 0)
+			return n;
+		used += (size_t)n;
+		sep = ",";
+	}
+	n = snprintf(used < len ? buf + used : NULL, used < len ? len - used : 0,
+		     "%s total %llu us", sep, (unsigned long long)(total / 1000));
+	if (n < 0)
+		return n;
+	return (int)(used + (size_t)n);
 }

@@ -26,8 +26,9 @@ int vm_pmu_patch_cpuid(struct vmm *vm, struct kvm_cpuid2 *cpuid);
 int vm_pmu_vcpu_start(struct vcpu *vcpu);
 void vm_pmu_vcpu_stop(struct vcpu *vcpu);
 /* On the vCPU thread before dispatching every exit (@signalled false) and
- * after every signal that interrupted KVM_RUN (@signalled true). */
-void vm_pmu_vcpu_tick(struct vcpu *vcpu, bool signalled);
+ * after every signal that interrupted KVM_RUN (@signalled true); @now_ns is
+ * the exit's CLOCK_MONOTONIC reading (exit_stats_clock()). */
+void vm_pmu_vcpu_tick(struct vcpu *vcpu, bool signalled, uint64_t now_ns);
 void vm_pmu_destroy(struct vmm *vm);
 
 #endif

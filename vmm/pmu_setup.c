@@ -178,6 +178,8 @@ static int pmu_configure(struct vmm *vm, struct vm_pmu *p, char *err, size_t err
 		p->cfg.perfmon_v2 = p->cfg.nr_gp == PMU_AMD_NR_CORE;
 	if (vm->cfg.pmu_idle_slice_ns)
 		p->cfg.idle_slice_ns = vm->cfg.pmu_idle_slice_ns;
+	if (vm->cfg.pmu_open_rate)
+		p->cfg.open_rate = vm->cfg.pmu_open_rate;
 	p->cfg.tsc_khz = vm->tsc_khz;
 	p->cfg.log = pmu_log;
 	p->cfg.log_opaque = vm;

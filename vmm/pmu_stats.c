@@ -60,6 +60,7 @@ static void stats_to_public(const struct vmm *vm, const struct pmu_stats *s, uin
 	    .cache_misses = s->cache_misses,
 	    .evictions = s->evictions,
 	    .filtered = s->filtered,
+	    .throttled = s->throttled,
 	    .guest_tsc_khz = vm->tsc_khz,
 	    .exposed = vm->pmu != NULL && vm->pmu->exposed,
 	};

@@ -14,14 +14,6 @@
 #include "vmm/pmu_state.h"
 #include "vmm/vm.h"
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
 /* Where KVM has a PMU of its own, it serves the guest's RDPMC: keep it idle
  * (guest EVENTSEL writes never reach it) and copy the vPMC values into its
  * counters, so RDPMC returns what RDMSR would have at the last sync. The
@@ -179,14 +171,14 @@ void vm_pmu_vcpu_stop(struct vcpu *v)
 	}
 }
 
-void vm_pmu_vcpu_tick(struct vcpu *v, bool signalled)
+void vm_pmu_vcpu_tick(struct vcpu *v, bool signalled, uint64_t now_ns)
 {
 	struct vm_pmu *p = v->vm->pmu;
 	struct vpmu *vp;
 
 	if (p == NULL || (vp = p->vpmu[v->id]) == NULL)
 		return;
-	vpmu_tick(vp, now_ns());
+	vpmu_tick(vp, now_ns);
 	/* Overflow signals share the kick signal: look only after a signal,
 	 * or while a PMI waits for the guest to unmask LVTPC. */
 	if (signalled && vpmu_overflow(vp) == 1)

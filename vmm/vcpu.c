@@ -335,22 +335,28 @@ static void vcpu_loop(struct vcpu *v)
 	struct vmm *vm = v->vm;
 
 	while (!atomic_load(&vm->ending)) {
+		uint64_t t0;
+
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
+				t0 = exit_stats_clock();
 				exit_stats_count(&v->exit_stats, EXIT_KIND_SIGNAL);
 				vcpu_consume_kicks(v);
-				vm_pmu_vcpu_tick(v, true);
+				vm_pmu_vcpu_tick(v, true, t0);
+				exit_stats_end(&v->exit_stats, t0);
 				continue;
 			}
 			vm_end(vm, VMM_EXIT_ERROR, -errno, "vCPU %u: KVM_RUN: %s", v->id,
 			       strerror(errno));
 			return;
 		}
+		t0 = exit_stats_clock();
 		v->exits++;
-		/* Before dispatch: the one clock read of this exit also stamps a
-		 * PMU MSR access with the time it happens. */
-		vm_pmu_vcpu_tick(v, false);
+		/* Before dispatch: the clock read that starts this exit's VMM
+		 * time also stamps a PMU MSR access with the time it happens. */
+		vm_pmu_vcpu_tick(v, false, t0);
 		vcpu_dispatch(v);
+		exit_stats_end(&v->exit_stats, t0);
 	}
 }
 

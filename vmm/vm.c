@@ -440,6 +440,8 @@ static void log_exit_stats(const struct vmm *vm)
 	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
 		if (exit_stats_format(&vm->vcpu[i].exit_stats, line, sizeof(line)) >= 0)
 			vm_log(vm, VMM_LOG_DEBUG, "vCPU %u: %s", i, line);
+		if (exit_stats_format_time(&vm->vcpu[i].exit_stats, line, sizeof(line)) >= 0)
+			vm_log(vm, VMM_LOG_DEBUG, "vCPU %u: %s", i, line);
 	}
 }
 
@@ -533,6 +535,26 @@ int vmm_console_input(struct vmm *vm, const void *buf, size_t len)
 	if (com1 == NULL)
 		return -ENODEV;
 	return (int)uart_receive(com1, buf, len > INT32_MAX ? INT32_MAX : len);
+}
+
+_Static_assert((int)VMM_EXIT_KIND_NR == (int)EXIT_KIND_NR &&
+		   (int)VMM_EXIT_KIND_SIGNAL == (int)EXIT_KIND_SIGNAL,
+	       "vmm_exit_kind mirrors exit_kind");
+
+int vmm_get_exit_times(const struct vmm *vm, struct vmm_exit_times *t)
+{
+	if (vm == NULL || t == NULL)
+		return -EINVAL;
+	memset(t, 0, sizeof(*t));
+	for (unsigned int i = 0; i < vm->nr_vcpus; i++) {
+		const struct exit_stats *s = &vm->vcpu[i].exit_stats;
+
+		for (unsigned int k = 0; k < EXIT_KIND_NR; k++) {
+			t->exits[k] += s->kind[k];
+			t->ns[k] += s->ns[k];
+		}
+	}
+	return 0;
 }
 
 int vmm_get_exit(const struct vmm *vm, struct vmm_exit *ex)

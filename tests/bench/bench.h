@@ -31,6 +31,7 @@ struct bench_run {
 	double wall_ms;
 	double m[NR_METRIC];
 	struct vmm_pmu_stats st;
+	struct vmm_exit_times et; /* the VMM's own time per exit kind */
 };
 
 /* Median and spread of one metric over the successful runs of a config. */

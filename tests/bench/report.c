@@ -180,6 +180,7 @@ static void json_num(FILE *f, double v)
 	X(cache_misses);                                                                           \
 	X(evictions);                                                                              \
 	X(filtered);                                                                               \
+	X(throttled);                                                                              \
 	X(guest_tsc_khz);
 
 int write_json(const struct bench_ctx *b, const char *path)
@@ -250,6 +251,15 @@ int write_json(const struct bench_ctx *b, const char *path)
 		(unsigned long long)r->st.n)
 			STAT_FIELDS(X)
 #undef X
+			fprintf(f, "}, \"vmm_ns_per_exit\": {");
+			for (int k = 0; k < VMM_EXIT_KIND_NR; k++) {
+				static const char *const kinds[VMM_EXIT_KIND_NR] = {
+				    "io", "mmio", "rdmsr", "wrmsr", "signals", "other"};
+
+				fprintf(f, "%s\"%s\": ", k ? ", " : "", kinds[k]);
+				json_num(f, r->et.exits[k] ? (double)r->et.ns[k] / r->et.exits[k]
+							   : NAN);
+			}
 			fprintf(f, "}");
 		}
 		fprintf(f, "}%s\n", i + 1 < b->nr_runs ? "," : "");

@@ -326,6 +326,7 @@ int bench_run_one(struct bench_ctx *b, struct bench_run *r)
 	}
 	vmm_get_exit(vm, &ex);
 	vmm_get_pmu_stats(vm, &r->st);
+	vmm_get_exit_times(vm, &r->et);
 	ret = parse_console(cap.con, r);
 	if (ret == 0 && (ex.reason != VMM_EXIT_TEST || ex.code != 0)) {
 		snprintf(r->error, sizeof(r->error), "VM ended badly: %.120s%s%.100s", ex.message,

@@ -101,6 +101,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fake_init(&s[i].fb, &s[i].be);
 		pmu_config_defaults(&s[i].cfg, model);
 		s[i].cfg.policy = i == 0 ? PMU_POLICY_LAZY : PMU_POLICY_NAIVE;
+		/* naive opens at every control write, lazy rarely: under the
+		 * bound on opens they would differ by design (test_throttle.c) */
+		s[i].cfg.open_rate = PMU_OPEN_RATE_UNBOUNDED;
 		if (model == PMU_MODEL_INTEL) {
 			s[i].cfg.nr_gp = 1 + (shape >> 1) % 8;
 			s[i].cfg.full_width_writes = shape & 0x10;

@@ -2,9 +2,9 @@
  * host, one way per mode, ending with code 0 if it gets to the end (the
  * host test judges the VMM's figures):
  *   evtsel    a storm of EVTSEL configuration changes on every counter
- *             (cycles with a new counter mask each write, enabled, so
+ *             (cycles with other privilege bits each write, enabled, so
  *             every write asks the host for a new event under either
- *             policy);
+ *             policy, on any host: a software fallback counts them all);
  *   sample    every counter sampling with the smallest period (counter at
  *             -1, INT set), PMIs as NMIs, counters reloaded in the handler;
  *   uart      a flood of bytes to the UART, never waiting for THRE;
@@ -23,12 +23,16 @@ static int evtsel_storm(struct gpmu *p, uint64_t iters, struct prng *r)
 	for (unsigned int i = 0; i < p->nr_gp; i++)
 		gpmu_use(p, i);
 	gpmu_enable_all(p);
+	static const uint64_t privs[] = {EVTSEL_USR | EVTSEL_OS, EVTSEL_USR, EVTSEL_OS};
+
+	(void)r;
 	for (uint64_t n = 0; n < iters; n++)
 		for (unsigned int i = 0; i < p->nr_gp; i++) {
-			/* Cycles (countable by any host, even a software one) with
-			 * a new counter mask each time: a new config every write. */
-			uint64_t ev =
-			    p->cycles | EVTSEL_USR | EVTSEL_OS | (prng_next(r) & 0xff) << 24;
+			/* Cycles (countable by any host, even a software one; a
+			 * counter mask would make it a raw event, which a software
+			 * fallback cannot count) with other privilege bits than
+			 * the last write: a new config every write. */
+			uint64_t ev = p->cycles | privs[(n + i) % 3];
 
 			wrmsr(gpmu_evtsel_msr(p, i), ev | EVTSEL_EN);
 		}

@@ -121,6 +121,7 @@ int kvmtest_create(const struct kvmtest_opts *o, struct kvmtest_run *r, char *er
 	cfg.pmu_backend = o->pmu_backend;
 	cfg.pmu_model = o->pmu_model;
 	cfg.pmu_idle_slice_ns = o->pmu_idle_slice_ns;
+	cfg.pmu_open_rate = o->pmu_open_rate;
 	cfg.pmu_events = o->pmu_events;
 	cfg.console_sink = run_console;
 	cfg.console_opaque = r;

@@ -32,6 +32,7 @@ struct kvmtest_opts {
 	enum vmm_pmu_model pmu_model;
 	uint64_t pmu_idle_slice_ns;
 	struct vmm_pmu_filter pmu_events;
+	uint32_t pmu_open_rate;
 	unsigned int timeout_s; /* 0: LIBVMM_TEST_TIMEOUT or KVMTEST_TIMEOUT_S */
 	bool verbose;		/* libvmm's INFO messages too (else WARN and up) */
 	/* Sandbox (LIBVMM_TEST_SANDBOX=1 turns both on for every guest). */
