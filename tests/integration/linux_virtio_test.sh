@@ -23,7 +23,7 @@ if ! [ -r /dev/kvm ] || ! [ -w /dev/kvm ]; then
 fi
 for f in "$DIR/bzImage" "$DIR/initrd.cpio" "$DIR/rootfs.ext4" "$IO"; do
 	if ! [ -s "$f" ]; then
-		echo "skipped: no $f (examples/linux-guest/build.sh; meson's guest_io)"
+		echo "skipped: no $f (run examples/linux-guest/build.sh, and ninja -C BUILD for guest_io)"
 		exit 77
 	fi
 done
