@@ -86,6 +86,16 @@ case_ "--pmu-idle-slice 61s" run --pmu-idle-slice 61s --firmware "$HELLO"
 case_ "--pmu-idle-slice bad unit" run --pmu-idle-slice 10h --firmware "$HELLO"
 case_ "--pmu-stats=xml" run --pmu-stats=xml --firmware "$HELLO"
 case_ "--seccomp bad" run --seccomp strict --firmware "$HELLO"
+case_ "--disk empty path" run --disk ",ro" --firmware "$HELLO"
+case_ "--disk unknown option" run --disk "$T/garbage,rw" --firmware "$HELLO"
+case_ "--disk io=bad" run --disk "$T/garbage,io=aio" --firmware "$HELLO"
+case_ "--disk nine times" run --disk a --disk b --disk c --disk d --disk e --disk f --disk g \
+	--disk h --disk i --firmware "$HELLO"
+case_ "--net without tap=" run --net eth0 --firmware "$HELLO"
+case_ "--net multicast MAC" run --net tap=t0,mac=01:00:5e:00:00:01 --firmware "$HELLO"
+case_ "--net malformed MAC" run --net tap=t0,mac=52:54:00:12:34 --firmware "$HELLO"
+case_ "--net five times" run --net tap=a --net tap=b --net tap=c --net tap=d --net tap=e \
+	--firmware "$HELLO"
 case_ "firmware missing" run --firmware "$T/nonexistent"
 case_ "firmware is a directory" run --firmware "$T"
 case_ "kernel missing" run --kernel "$T/nonexistent"
@@ -97,6 +107,13 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 	case_ "kernel garbage (4 KiB)" run --kernel "$T/garbage"
 	case_ "kernel: ELF magic + garbage" run --kernel "$T/elf-magic-only"
 	case_ "kernel: raw guest given as kernel" run --kernel "$HELLO"
+	head -c 1000 /dev/zero >"$T/disk-1000"
+	case_ "disk missing" run --firmware "$HELLO" --disk "$T/nonexistent"
+	case_ "disk empty" run --firmware "$HELLO" --disk "$T/empty"
+	case_ "disk size not a multiple of 512" run --firmware "$HELLO" --disk "$T/disk-1000"
+	case_ "disk is a directory" run --firmware "$HELLO" --disk "$T"
+	case_ "net: no such TAP" run --firmware "$HELLO" --net tap=libvmm-none0
+	case_ "net: TAP name too long" run --firmware "$HELLO" --net tap=abcdefghijklmnopqrstuvwxyz
 	if [ -n "$LINUX" ] && [ -s "$LINUX/bzImage" ]; then
 		case_ "bzImage truncated to 1 KiB" run --kernel "$T/bz-1k"
 		case_ "bzImage truncated to 64 KiB" run --kernel "$T/bz-64k"
