@@ -220,6 +220,13 @@ int pmu_filter_check(const struct pmu_event_filter *f, enum pmu_model model,
 
 /* policy.c: bring host events in line with the guest registers */
 int vpmc_reprogram(struct vpmu *v, struct vpmc *pmc);
+
+/* throttle.c: the bound on host opens (see PMU_DEFAULT_OPEN_RATE). */
+void open_budget_init(struct vpmu *v);
+bool open_budget_room(const struct vpmu *v); /* room for one open now */
+bool open_budget_take(struct vpmu *v);	     /* false: over the bound */
+void set_throttled(struct vpmu *v, struct vpmc *pmc, bool on);
+void retry_throttled(struct vpmu *v); /* open what waited, while there is room */
 int vpmu_reprogram_mask(struct vpmu *v, uint64_t changed_global_bits);
 /* Sampling @pmc's guest value moved: point the host's overflow at its
  * wrap, with no host call where it already is (naive: recreate). */
