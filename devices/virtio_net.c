@@ -113,7 +113,6 @@ static int rx_place(struct virtio_net *n, uint32_t *gen, unsigned int *done)
 			*done = start = 0;
 			bufs = 0;
 			off = 0;
-			*gen = g;
 			if (c != &n->rx_first)
 				n->rx_first = *c;
 		}
