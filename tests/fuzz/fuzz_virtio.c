@@ -2,8 +2,8 @@
  * libFuzzer harness of the virtio-mmio transport, the split virtqueue walker
  * and virtio-blk: the input is a guest driver that may do anything. It
  * drives a virtio-blk over a 64 KiB in-memory image (a memfd, zeroed for
- * every input) and a 256 KiB guest RAM allocated at exactly its size, so
- * that ASan sees any access past it.
+ * every input) and a 256 KiB guest RAM between guard pages (fuzz_ram.h), so
+ * that any access past it faults.
  *
  * Input: one byte of set-up (bit 0: read-only disk), then operations, each
  * an opcode byte and its operands (little endian):
@@ -27,11 +27,12 @@
  *  11 RING   which(1) val(2)      avail flags or used_event
  *  12 RESET                       status 0
  *  13-15 KICK
- * Checked after every operation: no crash or sanitizer report, the image
- * keeps its size, a device that was not running (no DRIVER_OK, queue not
- * ready, or NEEDS_RESET) serves nothing and writes nothing on a kick,
+ * Checked after every operation: no crash or sanitizer report, a device
+ * that was not running (no DRIVER_OK, queue not ready, or NEEDS_RESET)
+ * serves nothing and writes nothing on a kick,
  * NEEDS_RESET goes only with a reset and comes with a config interrupt,
- * and completions of a generation before a reset are dropped.
+ * and completions of a generation before a reset are dropped; at the end,
+ * the image keeps its size.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -42,6 +43,7 @@
 
 #include "devices/virtio_blk.h"
 #include "fuzz_input.h"
+#include "fuzz_ram.h"
 
 #define RAM_SIZE   (256 * 1024)
 #define DISK_BYTES (64 * 1024)
@@ -66,9 +68,8 @@
 #define INT_CONFIG    2
 
 static int disk = -1;
+static struct fuzz_ram fram;
 static uint8_t *mem;
-static uint8_t *snapshot;
-static struct guest_ram ram;
 static struct virtio_blk blk;
 static unsigned int irqs;
 static uint16_t next_desc;
@@ -88,13 +89,10 @@ static void on_irq(void *opaque)
 static void once(void)
 {
 	disk = memfd_create("fuzz-virtio-disk", 0);
-	mem = malloc(RAM_SIZE);
-	snapshot = malloc(RAM_SIZE);
-	if (disk < 0 || mem == NULL || snapshot == NULL)
+	if (disk < 0)
 		abort();
-	ram.region[0] = (struct guest_region){0, RAM_SIZE, mem};
-	ram.nr_regions = 1;
-	ram.total = RAM_SIZE;
+	fuzz_ram_init(&fram, RAM_SIZE);
+	mem = fram.mem;
 }
 
 static void w32(uint64_t off, uint32_t val)
@@ -129,7 +127,7 @@ static bool running(void)
 /* The driver's view of queue 0: what it programmed, valid or not. */
 static void *drv_ptr(uint64_t gpa, uint64_t len)
 {
-	return guest_ram_ptr(&ram, gpa, len);
+	return guest_ram_ptr(&fram.ram, gpa, len);
 }
 
 static uint16_t qsize(void)
@@ -282,6 +280,8 @@ static void request(uint8_t type_sel, uint8_t sector, uint8_t nsect, uint8_t fl)
 	}
 }
 
+/* The image keeps its size. Checked once per input: the device never
+ * truncates, so a request that grew the image leaves it grown. */
 static void check_disk(void)
 {
 	struct stat st;
@@ -300,12 +300,13 @@ static void kick(void)
 	unsigned int irqs_before = irqs;
 
 	if (idle)
-		memcpy(snapshot, mem, RAM_SIZE);
+		fuzz_ram_save(&fram);
 	virtio_blk_process(&blk);
-	check_disk();
-	if (idle && (memcmp(&stats, &blk.stats, sizeof(stats)) || used != blk.mmio.vq[0].used_idx ||
-		     last != blk.mmio.vq[0].last_avail || irqs != irqs_before ||
-		     memcmp(snapshot, mem, RAM_SIZE)))
+	if (!idle)
+		fuzz_ram_may_change(&fram);
+	if (idle &&
+	    (memcmp(&stats, &blk.stats, sizeof(stats)) || used != blk.mmio.vq[0].used_idx ||
+	     last != blk.mmio.vq[0].last_avail || irqs != irqs_before || fuzz_ram_changed(&fram)))
 		abort();
 }
 
@@ -330,7 +331,6 @@ static void done(void)
 		held.used[i].id = held.chains[i].head;
 		held.used[i].len = virtio_blk_request(&blk, &held.chains[i]);
 	}
-	check_disk();
 	virtio_mmio_complete(&blk.mmio, 0, held.gen, held.used, held.n);
 	/* Taken before a reset: dropped. */
 	if (held.gen != blk.mmio.generation &&
@@ -352,9 +352,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* Every input starts from a zeroed image and RAM: reproducible. */
 	if (ftruncate(disk, 0) < 0 || ftruncate(disk, DISK_BYTES) < 0)
 		abort();
-	memset(mem, 0, RAM_SIZE);
+	fuzz_ram_zero(&fram);
 	ro = fuzz_uint(&in, 1) & 1;
-	if (virtio_blk_init(&blk, disk, DISK_BYTES, ro, "fuzz", &ram) < 0)
+	if (virtio_blk_init(&blk, disk, DISK_BYTES, ro, "fuzz", &fram.ram) < 0)
 		abort();
 	blk.mmio.interrupt = on_irq;
 	irqs = 0;
@@ -368,6 +368,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned int irqs_before = irqs;
 		bool self_broken = false; /* the driver wrote NEEDS_RESET itself */
 
+		if (op != 4 && op < 13) /* anything but a kick may write RAM */
+			fuzz_ram_may_change(&fram);
 		switch (op) {
 		case 0: {
 			uint64_t off = fuzz_uint(&in, 1) * 4 % WINDOW;

@@ -3,8 +3,8 @@
  * is a guest driver that may do anything and a host that sends any
  * datagram. The device's "TAP" is one end of a datagram socketpair (made
  * anew for every input); the harness holds the other end. Guest RAM is
- * 256 KiB allocated at exactly its size, so that ASan sees any access past
- * it.
+ * 256 KiB between guard pages (fuzz_ram.h), so that any access past it
+ * faults.
  *
  * Input: operations, each an opcode byte and its operands (little endian):
  *   0 W32    reg(1) val(4)        32-bit register write at reg * 4
@@ -44,6 +44,7 @@
 
 #include "devices/virtio_net.h"
 #include "fuzz_input.h"
+#include "fuzz_ram.h"
 
 #define RAM_SIZE (256 * 1024)
 #define WINDOW	 VIRTIO_MMIO_WINDOW
@@ -71,10 +72,9 @@
 #define S_NEEDS_RESET 0x40
 #define INT_CONFIG    2
 
+static struct fuzz_ram fram;
 static uint8_t *mem;
-static uint8_t *snapshot;
 static uint8_t *packet; /* a datagram to inject, or one drained */
-static struct guest_ram ram;
 static struct virtio_net *net;
 static int host_fd = -1;
 static unsigned int irqs;
@@ -88,15 +88,12 @@ static void on_irq(void *opaque)
 
 static void once(void)
 {
-	mem = malloc(RAM_SIZE);
-	snapshot = malloc(RAM_SIZE);
+	fuzz_ram_init(&fram, RAM_SIZE);
+	mem = fram.mem;
 	packet = malloc(VIRTIO_NET_MAX_FRAME + 64);
 	net = malloc(sizeof(*net));
-	if (mem == NULL || snapshot == NULL || packet == NULL || net == NULL)
+	if (packet == NULL || net == NULL)
 		abort();
-	ram.region[0] = (struct guest_region){0, RAM_SIZE, mem};
-	ram.nr_regions = 1;
-	ram.total = RAM_SIZE;
 }
 
 static void w32(uint64_t off, uint32_t val)
@@ -130,7 +127,7 @@ static bool running(unsigned int q)
 
 static void *drv_ptr(uint64_t gpa, uint64_t len)
 {
-	return guest_ram_ptr(&ram, gpa, len);
+	return guest_ram_ptr(&fram.ram, gpa, len);
 }
 
 static uint16_t qsize(unsigned int q)
@@ -339,12 +336,14 @@ static void serve(bool do_rx, bool do_tx)
 	struct virtio_net_stats st = net->stats;
 	unsigned int irqs_before = irqs;
 
-	if (idle[0] || idle[1])
-		memcpy(snapshot, mem, RAM_SIZE);
+	if (idle[0] && idle[1])
+		fuzz_ram_save(&fram);
 	if (do_rx)
 		virtio_net_rx(net);
 	if (do_tx)
 		virtio_net_tx(net);
+	if (!idle[0] || !idle[1])
+		fuzz_ram_may_change(&fram);
 	if (net->rx_len > VIRTIO_NET_MAX_FRAME)
 		abort();
 	if (idle[0] &&
@@ -354,7 +353,7 @@ static void serve(bool do_rx, bool do_tx)
 	    (used[1] != net->mmio.vq[1].used_idx ||
 	     st.tx_packets + st.tx_dropped != net->stats.tx_packets + net->stats.tx_dropped))
 		abort();
-	if (idle[0] && idle[1] && (irqs != irqs_before || memcmp(snapshot, mem, RAM_SIZE)))
+	if (idle[0] && idle[1] && (irqs != irqs_before || fuzz_ram_changed(&fram)))
 		abort();
 }
 
@@ -367,11 +366,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (mem == NULL)
 		once();
 	/* Every input starts from zeroed RAM and an empty socket pair. */
-	memset(mem, 0, RAM_SIZE);
+	fuzz_ram_zero(&fram);
 	if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv) < 0)
 		abort();
 	host_fd = sv[1];
-	if (virtio_net_init(net, sv[0], mac, &ram) < 0)
+	if (virtio_net_init(net, sv[0], mac, &fram.ram) < 0)
 		abort();
 	net->mmio.interrupt = on_irq;
 	irqs = 0;
@@ -384,6 +383,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned int irqs_before = irqs;
 		bool self_broken = false; /* the driver wrote NEEDS_RESET itself */
 
+		if (op != 6 && op != 7 && op != 15) /* all but serve() may write RAM */
+			fuzz_ram_may_change(&fram);
 		switch (op) {
 		case 0: {
 			uint64_t off = fuzz_uint(&in, 1) * 4 % WINDOW;
