@@ -5,8 +5,10 @@
  * pays. The host can flip every perf event a thread opened at once (prctl
  * PR_TASK_PERF_EVENTS_DISABLE/ENABLE), and a vCPU thread opens only its own
  * vPMCs' events, so where the flip takes every host event of this vCPU the
- * same way it is one call. Where it does not (a counter stays on, must be
- * opened or recreated, or a parked event would come on too), the caller
+ * same way it is one call. A counter that can never have a host event (not
+ * countable here, or filtered) does not stand in the way. Where the flip
+ * does not take every event (a counter stays on, must be opened or
+ * recreated, or a parked event would come on too), the caller
  * reprograms counter by counter as before.
  */
 #include "pmu/vpmu_priv.h"
@@ -45,7 +47,9 @@ static bool all_come_on(const struct vpmu *v)
 		bool want = vpmc_exists(v, i) && vpmc_enabled(v, pmc);
 
 		if (!pmc->bev) {
-			if (want)
+			/* e.g. Intel's fixed instructions counter on a host
+			 * whose software fallback counts only time */
+			if (want && !vpmc_never_counts(v, pmc))
 				return false;
 			continue;
 		}

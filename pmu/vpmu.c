@@ -165,6 +165,15 @@ static bool vpmc_countable(const struct vpmu *v, const struct vpmc *pmc,
 	return !d->fixed && v->caps.raw;
 }
 
+bool vpmc_never_counts(const struct vpmu *v, const struct vpmc *pmc)
+{
+	struct pmu_event_desc d;
+
+	memset(&d, 0, sizeof(d));
+	v->model->describe(v, pmc, &d);
+	return !vpmc_countable(v, pmc, &d) || pmu_filter_blocks(&v->cfg.filter, pmc);
+}
+
 /* Opens an enabled host event; leaves none if the host cannot count it. */
 int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
 {
@@ -421,15 +430,16 @@ int vpmc_write(struct vpmu *v, struct vpmc *pmc, uint64_t val)
 		return 0;
 	}
 	/*
-	 * The cache policy keeps a folded, stopped counting event clean: its
-	 * count is still the reference, so neither enabling it nor parking
-	 * it needs a read. Lazy keeps Linux 5.5's behaviour.
+	 * The cache policy keeps a folded, stopped event clean: its count is
+	 * still the reference, so neither enabling it nor parking it needs a
+	 * read, and a sampling event's wrap point is known at once (a PMI
+	 * handler's reload after reading the counter). Lazy keeps Linux
+	 * 5.5's behaviour.
 	 */
-	if (pmc->sync == SYNC_CLEAN && !pmc->bev_period &&
-	    v->cfg.policy == PMU_POLICY_CACHE) {
+	if (pmc->sync == SYNC_CLEAN && v->cfg.policy == PMU_POLICY_CACHE) {
 		pmc->base = val;
 		pmc->synced_ns = v->now_ns;
-		return 0;
+		return pmc->bev_period ? vpmc_rearm(v, pmc) : 0;
 	}
 	if (pmc->sync != SYNC_LIVE) {
 		pmc->base = val;

@@ -179,6 +179,9 @@ uint64_t vpmc_period(struct vpmu *v, const struct vpmc *pmc);
  * that has happened, as hardware's does the moment it happens. */
 int vpmu_fold_all(struct vpmu *v);
 bool vpmc_may_have_wrapped(const struct vpmu *v, const struct vpmc *pmc);
+/* Whether @pmc's configuration gets no host event however often it is
+ * enabled: the host cannot count it, or the event filter denies it. */
+bool vpmc_never_counts(const struct vpmu *v, const struct vpmc *pmc);
 /* Whether the host event of a sampling @pmc next overflows where the guest
  * counter wraps (bev_ref must be the host count matching base). */
 bool vpmc_fire_matches(const struct vpmc *pmc);
