@@ -5,7 +5,7 @@
 # runs on its own, under per-task `perf stat` with 4 GP events (every switch
 # toggles the counters) and under `perf record` sampling, with the PMU off,
 # the null backend (no host events: the floor a trapping design can reach),
-# naive and lazy. Configurations are interleaved run by run.
+# naive, lazy and cache. Configurations are interleaved run by run.
 #
 # Guest figures: ops/s (perf bench's own, over the measured loops only) and
 # the overhead vs the PMU off. Host figures per 1000 guest context switches:
@@ -135,7 +135,7 @@ echo "$CONFIGS" | while IFS=: read -r name pmu mode; do
 		"$(per 2)" "$(per 3)" "$(per 4)" "$(per 5)"
 done
 ratio() { awk -v a="$(med "$OUT/$1.$LOOPS" 1)" -v b="$(med "$OUT/$2.$LOOPS" 1)" 'BEGIN {printf (a > 0 ? "%.2f" : "-"), b / a}'; }
-echo "speed (ops/s) ratios: lazy/naive stat $(ratio naive-stat lazy-stat), record $(ratio naive-record lazy-record); null/lazy stat $(ratio lazy-stat null-stat), record $(ratio lazy-record null-record)"
+echo "speed (ops/s) ratios: lazy/naive stat $(ratio naive-stat lazy-stat), record $(ratio naive-record lazy-record); cache/naive stat $(ratio naive-stat cache-stat), record $(ratio naive-record cache-record); cache/lazy stat $(ratio lazy-stat cache-stat), record $(ratio lazy-record cache-record); null/lazy stat $(ratio lazy-stat null-stat), record $(ratio lazy-record null-record); null/cache stat $(ratio cache-stat null-stat), record $(ratio cache-record null-record)"
 echo "null: backend calls, no host syscalls (no host events)"
 } >"$OUT/table"
 echo "@@TABLE-BEGIN@@"

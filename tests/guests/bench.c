@@ -89,11 +89,12 @@ static int run_pmi(struct gpmu *p, uint64_t iters, uint64_t k, uint64_t *ops,
 	t0 = rdtsc();
 	while (g.count < iters && rdtsc() - t0 < timeout)
 		busy_loop(100);
-	*cycles = rdtsc() - t0;
-	/* The PMIs of the timed window: stopping the counter may still bring
-	 * one more, for an overflow that happened after the loop (as on
-	 * hardware, the disable delivers it at once). */
+	/* The PMIs of the timed window, counted before its end is taken:
+	 * stopping the counter may still bring one more, for an overflow that
+	 * happened after the loop (as on hardware, the disable delivers it at
+	 * once). */
 	*ops = g.count;
+	*cycles = rdtsc() - t0;
 	gpmi_stop(&g);
 	return g.count < iters ? bench_error("pmi: timed out waiting for PMIs") : 0;
 }

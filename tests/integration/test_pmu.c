@@ -270,13 +270,14 @@ static void test_fuzz(void **state)
  * perf backend counts the vCPU thread's task-clock scaled to TSC cycles, so
  * the counter falls behind the TSC whenever the host deschedules the vCPU
  * thread, and each PMI comes late by the overflow signal's trip through
- * the host (its skid counts but the handler's reload discards it, as on
- * hardware). Both are printed: "rate" is counted/TSC, "skid" the mean
- * overshoot per PMI in periods. In the KVM-in-TCG rig the skid measured
- * 1-11 ms (the software event's hrtimer and the signal's trip through two
- * emulated levels), so the period is 50M cycles (~24 ms at 2.1 GHz) to
- * keep it a minor term: measured ratios there were 0.73-0.96. A 1M-cycle
- * period gave ratios of 0.1-0.3, all skid.
+ * the host (its skid, which the handler takes off the next period as
+ * Linux does, unless it is a whole period or more). Both are printed:
+ * "rate" is counted/TSC, "skid" the mean overshoot per PMI in periods. In
+ * the KVM-in-TCG rig the skid measured 1-11 ms (the software event's
+ * hrtimer and the signal's trip through two emulated levels), so the
+ * period is 50M cycles (~24 ms at 2.1 GHz) to keep it a minor term:
+ * measured ratios there were 0.73-0.96 while the handler still dropped
+ * the skid. A 1M-cycle period gave ratios of 0.1-0.3, all skid.
  */
 static void pmi_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model, unsigned int vector)
 {
@@ -297,7 +298,7 @@ static void pmi_case(enum vmm_pmu_policy policy, enum vmm_pmu_model model, unsig
 	overshoot = result_u64(&r, "PMI", "overshoot");
 	assert_int_equal(period, PMI_PERIOD);
 	expected = (double)(tsc - handler_tsc) / (double)period;
-	counted = (double)count * (double)period + (double)overshoot;
+	counted = (double)count * (double)period;
 	print_message("  pmi %s/%s vector %u: %" PRIu64 " PMIs (+%" PRIu64 " spurious) in %" PRIu64
 		      " TSC cycles (%" PRIu64 " in the handler, tsc %u kHz): expected %.1f, "
 		      "ratio %.2f, rate %.2f, "
@@ -386,9 +387,15 @@ static void test_pmu_on_hidden(void **state)
 }
 
 /* ---- bench: the line the harness parses, per workload and model ---- */
+/* @slack: how many operations past @want_ops may still be in the count.
+ * The pmi workload counts the PMIs that arrived by the time its loop sees
+ * the count reach iters: a handler that takes the PMI's skid off the next
+ * period (as Linux's does) can leave a few events to the next wrap, so one
+ * or two more PMIs can come before the loop looks again. */
 static void bench_case(enum vmm_pmu_model model, const char *workload, const char *args,
-		       uint64_t want_ops)
+		       uint64_t want_ops, uint64_t slack)
 {
+	uint64_t ops;
 	char cmdline[128];
 	struct kvmtest_run r;
 
@@ -397,7 +404,10 @@ static void bench_case(enum vmm_pmu_model model, const char *workload, const cha
 	assert_exit(&r, 0);
 	assert_result_str(&r, "BENCH", "workload", workload);
 	assert_result_str(&r, "BENCH", "model", model_name(model));
-	assert_int_equal(result_u64(&r, "BENCH", "ops"), want_ops);
+	ops = result_u64(&r, "BENCH", "ops");
+	if (ops < want_ops || ops > want_ops + slack)
+		fail_msg("%s: %" PRIu64 " ops, want %" PRIu64 " (+%" PRIu64 ")", workload, ops,
+			 want_ops, slack);
 	assert_true(result_u64(&r, "BENCH", "cycles") > 0);
 	assert_null(strstr(r.console.buf, "BENCH-ERROR"));
 }
@@ -409,10 +419,10 @@ static void test_bench_workloads(void **state)
 	KVMTEST_SKIP_WITHOUT_KVM();
 	SKIP_IF_SAMPLING_OFF();
 	for (size_t i = 0; i < sizeof(models) / sizeof(models[0]); i++) {
-		bench_case(models[i], "ctxsw", "iters=100", 100);
-		bench_case(models[i], "pmi", "iters=5 k=1000000", 5);
-		bench_case(models[i], "multiplex", "iters=50 m=6", 50);
-		bench_case(models[i], "idle", "slices=3", 3);
+		bench_case(models[i], "ctxsw", "iters=100", 100, 0);
+		bench_case(models[i], "pmi", "iters=5 k=1000000", 5, 2);
+		bench_case(models[i], "multiplex", "iters=50 m=6", 50, 0);
+		bench_case(models[i], "idle", "slices=3", 3, 0);
 	}
 }
 

@@ -178,10 +178,17 @@ static void pmi_handler(struct trap_frame *f)
 		overflowed = !(ctr & (1ull << (p->width - 1)));
 	}
 	if (overflowed) {
-		/* What counted between the wrap and the disable above: the
-		 * PMI's latency (skid), which the reload discards. */
+		/* What counted between the wrap and the disable above is the
+		 * PMI's latency (skid). As Linux's x86_perf_event_set_period()
+		 * does, the next wrap comes a period after this one: the skid
+		 * is taken off the reload (a whole period or more of it starts
+		 * afresh), and at least 2 events are left. */
+		uint64_t left = ctr < g->period ? g->period - ctr : g->period;
+
+		if (left < 2)
+			left = 2;
 		g->overshoot += ctr;
-		wrmsr(gpmu_ctr_msr(p, 0), -g->period & gpmu_ctr_mask(p));
+		wrmsr(gpmu_ctr_msr(p, 0), -left & gpmu_ctr_mask(p));
 		g->count++;
 	} else {
 		g->spurious++;
