@@ -151,7 +151,8 @@ static int run(struct cli_opts *o)
 	struct cli cli = {.signal_fd = -1, .quit_pipe = {-1, -1}};
 	struct vmm_exit ex;
 	pthread_t input;
-	sigset_t stop_set;
+	sigset_t stop_set, old_mask;
+	bool masked = false;
 	char err[256];
 	int ret, status;
 
@@ -177,7 +178,7 @@ static int run(struct cli_opts *o)
 	sigaddset(&stop_set, SIGINT);
 	sigaddset(&stop_set, SIGTERM);
 	sigaddset(&stop_set, SIGHUP);
-	pthread_sigmask(SIG_BLOCK, &stop_set, NULL);
+	masked = pthread_sigmask(SIG_BLOCK, &stop_set, &old_mask) == 0;
 	cli.signal_fd = signalfd(-1, &stop_set, SFD_CLOEXEC);
 	if (cli.signal_fd < 0 || pipe(cli.quit_pipe) < 0) {
 		fprintf(stderr, "vmm: %s\n", strerror(errno));
@@ -214,6 +215,10 @@ out:
 	vmm_destroy(cli.vm);
 	if (cli.signal_fd >= 0)
 		close(cli.signal_fd);
+	/* Nobody reads the signalfd now: a SIGTERM during what is left of
+	 * the exit (the sanitizers' leak check, say) must end it. */
+	if (masked)
+		pthread_sigmask(SIG_SETMASK, &old_mask, NULL);
 	for (int i = 0; i < 2; i++)
 		if (cli.quit_pipe[i] >= 0)
 			close(cli.quit_pipe[i]);

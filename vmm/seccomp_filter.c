@@ -51,7 +51,14 @@ static const int common_calls[] = {
 
 /* AddressSanitizer's runtime: its alternate signal stacks, the leak check
  * at exit (a tracer thread reading /proc) and its reports. Only in
- * sanitizer builds, which are test builds. */
+ * sanitizer builds, which are test builds. On x86-64 the runtime's own
+ * syscall wrappers use the legacy open(), lseek() and getdents() (not
+ * openat()/getdents64()): without them the leak check's tracer, a clone
+ * that inherits the run thread's filter and blocks every signal, dies of
+ * SIGSYS at its first open() and the exiting thread waits for it forever
+ * (`vmm run` under ASan hung after the guest's last byte). fcntl() is
+ * the report's symbolizer's, on each file it opens: without it a leak
+ * report became a one-line seccomp refusal. */
 #if defined(__SANITIZE_ADDRESS__)
 #define SANITIZER_BUILD 1
 #elif defined(__has_feature)
@@ -68,6 +75,11 @@ static const int sanitizer_calls[] = {
     SCMP_SYS(rt_sigaction), SCMP_SYS(sched_getaffinity),
     SCMP_SYS(uname),	    SCMP_SYS(getppid),
     SCMP_SYS(pipe2),	    SCMP_SYS(waitid),
+    SCMP_SYS(fcntl),
+#ifdef __x86_64__
+    SCMP_SYS(open),	    SCMP_SYS(lseek),
+    SCMP_SYS(getdents),
+#endif
 };
 #endif
 
