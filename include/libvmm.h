@@ -73,9 +73,11 @@ enum vmm_pmu_mode {
 
 /* How guest PMU writes map to host perf events. */
 enum vmm_pmu_policy {
-	VMM_PMU_LAZY = 0, /* keep events, toggle with ioctls, recreate on config change */
-	VMM_PMU_NAIVE,	  /* recreate on every control write (pre-5.5 KVM; the baseline) */
-	VMM_PMU_CACHE,	  /* lazy, and park events across config changes for re-use */
+	VMM_PMU_POLICY_DEFAULT = 0, /* cache, the one measured best (README, "PMU") */
+	VMM_PMU_LAZY,		    /* Linux 5.5's KVM: keep events, toggle with ioctls,
+				       recreate on config change */
+	VMM_PMU_NAIVE,		    /* recreate on every control write (pre-5.5 KVM) */
+	VMM_PMU_CACHE,		    /* lazy, and park events across config changes */
 };
 
 /* Guest PMU event filter, as KVM_SET_PMU_EVENT_FILTER (README, "PMU"): a

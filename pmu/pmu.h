@@ -103,7 +103,7 @@ struct pmu_config {
 	void *log_opaque;
 };
 
-/* Fill *cfg with the defaults of a model (lazy, all features on). */
+/* Fill *cfg with the defaults of a model (cache policy, all features on). */
 void pmu_config_defaults(struct pmu_config *cfg, enum pmu_model model);
 /* 0 if the model can have this shape; else -EINVAL and one line in @err. */
 int pmu_config_check(const struct pmu_config *cfg, char *err, size_t len);

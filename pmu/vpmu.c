@@ -13,7 +13,7 @@ void pmu_config_defaults(struct pmu_config *cfg, enum pmu_model model)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->model = model;
-	cfg->policy = PMU_POLICY_LAZY;
+	cfg->policy = PMU_POLICY_CACHE;
 	cfg->nr_gp = model == PMU_MODEL_INTEL ? 4 : PMU_AMD_NR_CORE;
 	cfg->full_width_writes = model == PMU_MODEL_INTEL;
 	cfg->perfmon_v2 = model == PMU_MODEL_AMD;

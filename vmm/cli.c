@@ -40,8 +40,9 @@ const char cli_usage[] =
 	"      --pmu MODE           on|off|force|rdmsr (default on: only where a stock Linux\n"
 	"                           guest can use it; rdmsr: for a guest kernel that reads\n"
 	"                           counters by RDMSR, adds libvmm.pmu_rdmsr=1 to its cmdline)\n"
-	"      --pmu-policy P       lazy|naive|cache (default lazy; cache: keep a vPMC's\n"
-	"                           earlier event configurations stopped, for re-use)\n"
+	"      --pmu-policy P       cache|lazy|naive (default cache: keep a vPMC's earlier\n"
+	"                           event configurations stopped, for re-use; lazy: as\n"
+	"                           Linux 5.5's KVM; naive: reopen at every write)\n"
 	"      --pmu-backend B      perf|null (default perf)\n"
 	"      --pmu-model M        host|intel|amd (default host)\n"
 	"      --pmu-counters N     general-purpose counters (default: the model's)\n"
@@ -293,6 +294,7 @@ static int cli_add_net(struct cli_opts *o, const char *arg, char *err, size_t er
 static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, size_t errlen)
 {
 	static const char *const pmu_modes[] = {"on", "off", "force", "rdmsr", NULL};
+	/* in the order of enum vmm_pmu_policy, after its default */
 	static const char *const policies[] = {"lazy", "naive", "cache", NULL};
 	static const char *const backends[] = {"perf", "null", NULL};
 	static const char *const models[] = {"host", "intel", "amd", NULL};
@@ -365,8 +367,8 @@ static int cli_parse_opt(int c, const char *arg, struct cli_opts *o, char *err, 
 		break;
 	case OPT_PMU_POLICY:
 		if ((i = pick(arg, policies)) < 0)
-			FAIL("--pmu-policy %s: expected lazy, naive or cache", arg);
-		cfg->pmu_policy = (enum vmm_pmu_policy)i;
+			FAIL("--pmu-policy %s: expected cache, lazy or naive", arg);
+		cfg->pmu_policy = (enum vmm_pmu_policy)(VMM_PMU_LAZY + i);
 		break;
 	case OPT_PMU_BACKEND:
 		if ((i = pick(arg, backends)) < 0)

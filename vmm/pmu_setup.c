@@ -167,9 +167,9 @@ static int pmu_configure(struct vmm *vm, struct vm_pmu *p, char *err, size_t err
 	else
 		model = vm->cfg.pmu_model == VMM_PMU_MODEL_AMD ? PMU_MODEL_AMD : PMU_MODEL_INTEL;
 	pmu_config_defaults(&p->cfg, model);
-	p->cfg.policy = vm->cfg.pmu_policy == VMM_PMU_NAIVE   ? PMU_POLICY_NAIVE
-			: vm->cfg.pmu_policy == VMM_PMU_CACHE ? PMU_POLICY_CACHE
-							      : PMU_POLICY_LAZY;
+	p->cfg.policy = vm->cfg.pmu_policy == VMM_PMU_NAIVE  ? PMU_POLICY_NAIVE
+			: vm->cfg.pmu_policy == VMM_PMU_LAZY ? PMU_POLICY_LAZY
+							     : PMU_POLICY_CACHE;
 	filter_to_pmu(&vm->cfg.pmu_events, &p->cfg.filter);
 	if (vm->cfg.pmu_gp_counters)
 		p->cfg.nr_gp = vm->cfg.pmu_gp_counters;

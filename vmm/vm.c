@@ -283,6 +283,11 @@ static int check_config(const struct vmm_config *cfg, char *err, size_t errlen)
 			return -EINVAL;
 		}
 	}
+	if ((unsigned int)cfg->pmu_policy > VMM_PMU_CACHE) {
+		snprintf(err, errlen, "PMU policy %d is not one (default, lazy, naive, cache)",
+			 (int)cfg->pmu_policy);
+		return -EINVAL;
+	}
 	if (cfg->kick_signal <= 0 || cfg->kick_signal >= NSIG || cfg->kick_signal == SIGKILL ||
 	    cfg->kick_signal == SIGSTOP) {
 		snprintf(err, errlen, "kick signal %d is not usable", cfg->kick_signal);

@@ -8,8 +8,9 @@
 #
 # --perf: the guest also gets Debian's perf (initrd-perf.cpio) and sees the
 # virtual PMU: `vmm run --pmu rdmsr` (the guest kernel reads counters by
-# RDMSR, which the VMM serves; lazy policy unless --pmu-policy naive is
-# given), with 256 MiB of RAM. Try `perf stat -e cycles -- ls /`.
+# RDMSR, which the VMM serves; the default cache policy unless
+# --pmu-policy lazy or naive is given), with 256 MiB of RAM. Try
+# `perf stat -e cycles -- ls /`.
 #
 # --disk: the root is on a virtio-blk disk instead of the initramfs:
 # `vmm run --disk`, root=/dev/vda. The disk is BUILD/guest-rootfs.ext4

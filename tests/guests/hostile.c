@@ -2,9 +2,13 @@
  * host, one way per mode, ending with code 0 if it gets to the end (the
  * host test judges the VMM's figures):
  *   evtsel    a storm of EVTSEL configuration changes on every counter
- *             (cycles with other privilege bits each write, enabled, so
- *             every write asks the host for a new event under either
- *             policy, on any host: a software fallback counts them all);
+ *             (cycles, enabled, each write with another of 12 combinations
+ *             of privilege, PMI and pin-control (Intel) or guest-only
+ *             (AMD; the model treats it as reserved, so 6 there) bits:
+ *             every write asks lazy and naive for a new event on any host
+ *             (a software fallback counts them all); the cache policy
+ *             keeps at most 5 stopped per counter, so on Intel it opens
+ *             too, and on AMD it serves the storm from stopped events);
  *   sample    every counter sampling with the smallest period (counter at
  *             -1, INT set), PMIs as NMIs, counters reloaded in the handler;
  *   uart      a flood of bytes to the UART, never waiting for THRE;
@@ -24,15 +28,21 @@ static int evtsel_storm(struct gpmu *p, uint64_t iters, struct prng *r)
 		gpmu_use(p, i);
 	gpmu_enable_all(p);
 	static const uint64_t privs[] = {EVTSEL_USR | EVTSEL_OS, EVTSEL_USR, EVTSEL_OS};
+	/* Intel's pin control (bit 19), AMD's guest-only (bit 40): neither
+	 * changes what counts, both make another configuration. */
+	uint64_t other = p->kind == GPMU_INTEL ? 1ull << 19 : 1ull << 40;
 
 	(void)r;
 	for (uint64_t n = 0; n < iters; n++)
 		for (unsigned int i = 0; i < p->nr_gp; i++) {
 			/* Cycles (countable by any host, even a software one; a
 			 * counter mask would make it a raw event, which a software
-			 * fallback cannot count) with other privilege bits than
-			 * the last write: a new config every write. */
-			uint64_t ev = p->cycles | privs[(n + i) % 3];
+			 * fallback cannot count), each write another of 12
+			 * configurations in turn: one written 12 writes ago is
+			 * the closest to come back. */
+			uint64_t k = n + i;
+			uint64_t ev = p->cycles | privs[k % 3] | (k / 3 % 2 ? EVTSEL_INT : 0) |
+				      (k / 6 % 2 ? other : 0);
 
 			wrmsr(gpmu_evtsel_msr(p, i), ev | EVTSEL_EN);
 		}

@@ -26,7 +26,7 @@ T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT
 timeout 900 "$VMM" run -m 256M -c 2 -k "$DIR/bzImage" -i "$DIR/initrd-perf.cpio" \
 	-p "$(cat "$DIR/cmdline") loglevel=4 libvmm.autotest=perf" \
-	--pmu rdmsr --pmu-policy lazy </dev/null >"$T/out" 2>"$T/err" &
+	--pmu rdmsr </dev/null >"$T/out" 2>"$T/err" &
 pid=$!
 
 # Snapshot the threads until all of them (main, input, 2 vCPUs) are there

@@ -178,6 +178,11 @@ static void test_pmu_cache_and_events(void **state)
 	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "a", "--pmu-policy", "park"),
 			 -EINVAL);
 	assert_non_null(strstr(err, "cache"));
+	/* no --pmu-policy: the default (cache); each name its own policy */
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "a"), 0);
+	assert_int_equal(o.cfg.pmu_policy, VMM_PMU_POLICY_DEFAULT);
+	assert_int_equal(PARSE(&o, "vmm", "run", "--firmware", "a", "--pmu-policy", "lazy"), 0);
+	assert_int_equal(o.cfg.pmu_policy, VMM_PMU_LAZY);
 }
 
 /* The command line confines by default; the library does not. */
