@@ -15,7 +15,19 @@
 enum { WL_CTXSW, WL_PMI, WL_MULTIPLEX, WL_IDLE, NR_WL };
 enum { MODEL_INTEL, MODEL_AMD, NR_MODEL };
 enum { POL_NAIVE, POL_LAZY, POL_CACHE, POL_NULL, POL_KVM, NR_POL };
-enum { M_NS, M_SYSC, M_OPENS, M_EXITS, M_CPU, M_FDS, M_FDS_PEAK, M_PMIS, M_BCALLS, NR_METRIC };
+enum {
+	M_NS,
+	M_SYSC,
+	M_OPENS,
+	M_EXITS,
+	M_CPU,
+	M_FDS,
+	M_FDS_PEAK,
+	M_PMIS,
+	M_BCALLS,
+	M_HANDLER_NS, /* pmi: guest ns per PMI inside its handler */
+	NR_METRIC
+};
 
 /* Names of the above, as used on the command line and in the outputs. */
 extern const char *const wl_names[NR_WL];
@@ -27,7 +39,7 @@ struct bench_run {
 	int wl, model, pol, run;
 	bool ok;
 	char error[256];
-	uint64_t ops, cycles;
+	uint64_t ops, cycles, handler_cycles;
 	double wall_ms;
 	double m[NR_METRIC];
 	struct vmm_pmu_stats st;
@@ -110,6 +122,8 @@ int summarize(struct bench_ctx *b);
 /* Summary of a configuration with at least one successful run, or NULL. */
 const struct bench_summary *find_sum(const struct bench_ctx *b, int w, int mo, int p);
 double ratio(const struct bench_ctx *b, int w, int mo, int p_num, int p_den);
+/* the same for another metric (M_*) */
+double metric_ratio(const struct bench_ctx *b, int metric, int w, int mo, int p_num, int p_den);
 
 /* report.c: terminal table, JSON, CSV */
 

@@ -110,11 +110,16 @@ const struct bench_summary *find_sum(const struct bench_ctx *b, int w, int mo, i
 }
 
 /* Ratio of median guest ns/op of two policies, NAN when either is missing. */
-double ratio(const struct bench_ctx *b, int w, int mo, int p_num, int p_den)
+double metric_ratio(const struct bench_ctx *b, int metric, int w, int mo, int p_num, int p_den)
 {
 	const struct bench_summary *a = find_sum(b, w, mo, p_num), *d = find_sum(b, w, mo, p_den);
 
-	if (a == NULL || d == NULL || !(d->s[M_NS].median > 0))
+	if (a == NULL || d == NULL || !(d->s[metric].median > 0))
 		return NAN;
-	return a->s[M_NS].median / d->s[M_NS].median;
+	return a->s[metric].median / d->s[metric].median;
+}
+
+double ratio(const struct bench_ctx *b, int w, int mo, int p_num, int p_den)
+{
+	return metric_ratio(b, M_NS, w, mo, p_num, p_den);
 }

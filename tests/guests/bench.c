@@ -4,6 +4,7 @@
  * It runs one workload against whatever PMU model CPUID shows and prints
  * exactly one line for the host harness (tests/bench/ parses it):
  *   BENCH workload=<w> model=<intel|amd> ops=<N> cycles=<tsc delta>
+ *         [handler_cycles=<tsc in the PMI handler, pmi only>]
  * or "BENCH-ERROR <msg>" and exits 1. An op is one iteration as defined at
  * each workload below; cycles covers the ops only, not the setup. */
 #include "lib/gpmu.h"
@@ -80,7 +81,7 @@ static int run_ctxsw(struct gpmu *p, uint64_t iters, uint64_t *ops, uint64_t *cy
 /* pmi op: one PMI of counter 0 sampling every k cycles, handled with
  * Linux's sequence (lib/gpmu.c). */
 static int run_pmi(struct gpmu *p, uint64_t iters, uint64_t k, uint64_t *ops,
-		   uint64_t *cycles)
+		   uint64_t *cycles, uint64_t *handler)
 {
 	uint64_t t0, timeout = 100 * (iters + 1) * k;
 	struct gpmi g;
@@ -94,6 +95,7 @@ static int run_pmi(struct gpmu *p, uint64_t iters, uint64_t k, uint64_t *ops,
 	 * happened after the loop (as on hardware, the disable delivers it at
 	 * once). */
 	*ops = g.count;
+	*handler = g.handler_tsc;
 	*cycles = rdtsc() - t0;
 	gpmi_stop(&g);
 	return g.count < iters ? bench_error("pmi: timed out waiting for PMIs") : 0;
@@ -193,7 +195,7 @@ static int run_idle(struct gpmu *p, uint64_t slices, uint64_t slice_us, uint64_t
 
 int main(uint64_t ram, uint64_t ncpus, const char *args)
 {
-	uint64_t iters = arg_u64(args, "iters", 1000), ops = 0, cycles = 0;
+	uint64_t iters = arg_u64(args, "iters", 1000), ops = 0, cycles = 0, handler = 0;
 	char w[16];
 	struct gpmu p;
 	int ret;
@@ -205,7 +207,7 @@ int main(uint64_t ram, uint64_t ncpus, const char *args)
 	if (strcmp(w, "ctxsw") == 0) {
 		ret = run_ctxsw(&p, iters, &ops, &cycles);
 	} else if (strcmp(w, "pmi") == 0) {
-		ret = run_pmi(&p, iters, arg_u64(args, "k", 1000000), &ops, &cycles);
+		ret = run_pmi(&p, iters, arg_u64(args, "k", 1000000), &ops, &cycles, &handler);
 	} else if (strcmp(w, "multiplex") == 0) {
 		ret = run_multiplex(&p, iters, arg_u64(args, "m", 6), &ops, &cycles);
 	} else if (strcmp(w, "idle") == 0) {
@@ -219,7 +221,10 @@ int main(uint64_t ram, uint64_t ncpus, const char *args)
 	}
 	if (ret)
 		return ret;
-	printf("BENCH workload=%s model=%s ops=%llu cycles=%llu\n", w, p.vendor,
+	printf("BENCH workload=%s model=%s ops=%llu cycles=%llu", w, p.vendor,
 	       (unsigned long long)ops, (unsigned long long)cycles);
+	if (strcmp(w, "pmi") == 0)
+		printf(" handler_cycles=%llu", (unsigned long long)handler);
+	printf("\n");
 	return 0;
 }
