@@ -40,6 +40,7 @@ struct pmu_event_desc {
 	bool exclude_user;
 	bool exclude_kernel;
 	uint64_t sample_period;		/* 0: counting, else overflow after */
+	bool records;			/* sampling: keep overflow records */
 	int index;			/* vPMC index, for diagnostics */
 };
 
@@ -74,6 +75,15 @@ struct pmu_backend_ops {
 	/* -ENODATA: the host could not keep the event scheduled */
 	int (*read)(void *ctx, struct pmu_bev *ev, struct pmu_bev_count *out);
 	int (*set_period)(void *ctx, struct pmu_bev *ev, uint64_t period);
+	/*
+	 * Optional, for events opened with desc->records: the count at the
+	 * last overflow the host recorded since the previous call, found
+	 * without a host call (perf: a sample in the event's ring buffer).
+	 * Returns 1 with *count set, 0 if no overflow was recorded, or
+	 * -ENODATA if the backend cannot tell (no ring, records lost): then
+	 * read the event.
+	 */
+	int (*overflowed)(void *ctx, struct pmu_bev *ev, uint64_t *count);
 	/*
 	 * Optional: enable or disable every event the calling thread opened,
 	 * in one host call (perf: prctl PR_TASK_PERF_EVENTS_ENABLE/DISABLE).

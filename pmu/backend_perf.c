@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -31,7 +32,17 @@ struct perf_ctx {
 struct pmu_bev {
 	int fd;
 	bool scaled;	/* task-clock ns standing in for cycles */
+	/* overflow records: the metadata page, then RING_DATA_PAGES of
+	 * samples; NULL where not asked for or not granted */
+	struct perf_event_mmap_page *ring;
+	size_t ring_len;
+	const unsigned char *data;	/* the samples: data_size bytes */
+	uint64_t data_size;
 };
+
+/* One data page holds 128 samples of 32 bytes; the vCPU drains them at
+ * every signal, so more would only hold the memory-lock budget. */
+#define RING_DATA_PAGES 1
 
 static const uint64_t hw_config[PMU_EV_NR_GENERIC] = {
 	[PMU_EV_CYCLES] = PERF_COUNT_HW_CPU_CYCLES,
@@ -115,6 +126,30 @@ static uint64_t software_period_ns(const struct perf_ctx *ctx, uint64_t cycles)
 	return ns < SOFTWARE_MIN_PERIOD_NS ? SOFTWARE_MIN_PERIOD_NS : ns;
 }
 
+/*
+ * Overflow records: a ring the host writes a sample into at each overflow,
+ * so a signal can be matched to its counter without reading every one. On
+ * failure (the memory-lock budget of perf_event_mlock_kb, say) there is no
+ * ring and the caller reads.
+ */
+static void map_ring(struct pmu_bev *ev)
+{
+	size_t len = (size_t)(1 + RING_DATA_PAGES) * (size_t)sysconf(_SC_PAGESIZE);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, ev->fd, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	ev->ring = p;
+	ev->ring_len = len;
+	/* kernels before 4.1 say 0: the data follows the first page */
+	ev->data_size = ev->ring->data_size;
+	ev->data = (const unsigned char *)p + ev->ring->data_offset;
+	if (ev->data_size == 0) {
+		ev->data_size = len - len / (1 + RING_DATA_PAGES);
+		ev->data = (const unsigned char *)p + len / (1 + RING_DATA_PAGES);
+	}
+}
+
 /* Overflow of a sampling event interrupts this (vCPU) thread. */
 static int arm_signal(const struct perf_ctx *ctx, int fd)
 {
@@ -186,8 +221,10 @@ static int perf_open(void *opaque, const struct pmu_event_desc *d,
 	if (scaled && d->sample_period)
 		attr.sample_period = software_period_ns(ctx, d->sample_period);
 	attr.wakeup_events = d->sample_period ? 1 : 0;
+	if (d->sample_period && d->records)
+		attr.sample_type = PERF_SAMPLE_READ;	/* the count at overflow */
 
-	ev = malloc(sizeof(*ev));
+	ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		return -ENOMEM;
 	fd = perf_open_attr(&attr);
@@ -205,12 +242,16 @@ static int perf_open(void *opaque, const struct pmu_event_desc *d,
 	}
 	ev->fd = fd;
 	ev->scaled = scaled;
+	if (d->sample_period && d->records)
+		map_ring(ev);
 	*out = ev;
 	return 0;
 }
 
 static void perf_close(void *opaque, struct pmu_bev *ev)
 {
+	if (ev->ring)
+		munmap(ev->ring, ev->ring_len);
 	close(ev->fd);
 	free(ev);
 }
@@ -243,6 +284,53 @@ static int perf_read(void *opaque, struct pmu_bev *ev,
 	out->time_enabled = buf[1];
 	out->time_running = buf[2];
 	return 0;
+}
+
+/* Copy @len bytes at ring offset @off (wrapping) out of the data area. */
+static void ring_copy(const struct pmu_bev *ev, uint64_t off, void *dst, size_t len)
+{
+	unsigned char *out = dst;
+
+	for (size_t i = 0; i < len; i++)
+		out[i] = ev->data[(off + i) % ev->data_size];
+}
+
+/*
+ * The samples the host wrote since the last call, consumed. Each holds
+ * the event's count at that overflow (PERF_SAMPLE_READ with this read
+ * format: value, time enabled, time running).
+ */
+static int perf_overflowed(void *opaque, struct pmu_bev *ev, uint64_t *count)
+{
+	struct perf_ctx *ctx = opaque;
+	struct perf_event_mmap_page *m = ev->ring;
+	uint64_t head, tail, value = 0;
+	int ret = 0;
+
+	if (m == NULL)
+		return -ENODATA;
+	head = __atomic_load_n(&m->data_head, __ATOMIC_ACQUIRE);
+	for (tail = m->data_tail; head - tail >= sizeof(struct perf_event_header);) {
+		struct perf_event_header h;
+
+		ring_copy(ev, tail, &h, sizeof(h));
+		if (h.size < sizeof(h) || h.size > head - tail) {
+			ret = -ENODATA;		/* torn: cannot tell */
+			break;
+		}
+		if (h.type == PERF_RECORD_SAMPLE && h.size >= sizeof(h) + 3 * sizeof(uint64_t)) {
+			ring_copy(ev, tail + sizeof(h), &value, sizeof(value));
+			if (ret == 0)
+				ret = 1;
+		} else if (h.type == PERF_RECORD_LOST) {
+			ret = -ENODATA;		/* samples dropped: read instead */
+		}
+		tail += h.size;
+	}
+	__atomic_store_n(&m->data_tail, head, __ATOMIC_RELEASE);
+	if (ret == 1)
+		*count = ev->scaled ? ns_to_cycles(ctx, value) : value;
+	return ret;
 }
 
 static int perf_set_period(void *opaque, struct pmu_bev *ev, uint64_t period)
@@ -281,6 +369,7 @@ static const struct pmu_backend_ops perf_ops = {
 	.disable = perf_disable,
 	.read = perf_read,
 	.set_period = perf_set_period,
+	.overflowed = perf_overflowed,
 	.set_all = perf_set_all,
 	.caps = perf_caps,
 	.destroy = perf_destroy,

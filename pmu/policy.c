@@ -130,6 +130,34 @@ int vpmu_reprogram_mask(struct vpmu *v, uint64_t bits)
 	return ret;
 }
 
+/* Cycles a software fallback's re-arm can lag at most: a ns of task-clock
+ * at up to 8 GHz of guest TSC. */
+#define SOFTWARE_LAG_PER_REARM 8
+/* How late a software fallback's overflow may come after the guest's wrap,
+ * as a share of the distance to it (1/256: 0.4 %). */
+#define SOFTWARE_LATE_SHIFT 8
+
+/*
+ * Does the host overflow next where the guest counter wraps, @left events
+ * from now? Exactly, on a hardware PMU. On a software fallback (task-clock
+ * in whole ns, its PMIs late by the timer's latency anyway) a little late
+ * will do: the tracked fire point may be behind the wrap, and each of the
+ * host's own re-arms since we armed it may have lagged up to a ns more.
+ */
+static bool fire_in_place(const struct vpmu *v, const struct vpmc *pmc, uint64_t left)
+{
+	uint64_t wrap = pmc->bev_ref + left, late;
+
+	if (!pmc->bev_period)
+		return false;
+	if (!v->caps.software)
+		return pmc->bev_fire == wrap;
+	if (pmc->bev_fire < wrap)
+		return false;
+	late = pmc->bev_fire - wrap + pmc->self_rearms * SOFTWARE_LAG_PER_REARM;
+	return late <= left >> SOFTWARE_LATE_SHIFT;
+}
+
 int vpmc_rearm(struct vpmu *v, struct vpmc *pmc)
 {
 	uint64_t period = vpmc_period(v, pmc);
@@ -148,13 +176,19 @@ int vpmc_rearm(struct vpmu *v, struct vpmc *pmc)
 	 * A reload that lands where the host overflows next anyway (Linux's
 	 * PMI handler writes the period less the overshoot; a context switch
 	 * writes back the value the counter stopped at) needs no host call.
-	 * A software fallback's periods are whole ns of task-clock, up to a
-	 * ns longer than asked: its own re-arms drift behind the tracked fire
-	 * point, so there only a counter the host has not re-armed since our
-	 * call (one that did not move) is left as it is.
 	 */
-	if (pmc->bev_period && vpmc_fire_matches(pmc) && (!v->caps.software || !pmc->fire_reloaded))
+	if (fire_in_place(v, pmc, period))
 		return 0;
+	/*
+	 * On a software fallback, arm with the guest's own period when its
+	 * reload tells it and the first overflow comes late by no more than
+	 * the above allows: the host's re-arms then keep pace with the
+	 * guest's reloads, where arming with the distance to this wrap would
+	 * need a call at every PMI after.
+	 */
+	if (v->caps.software && pmc->reload_cadence > period &&
+	    pmc->reload_cadence - period <= period >> SOFTWARE_LATE_SHIFT)
+		period = pmc->reload_cadence;
 	v->stats.set_periods++;
 	ret = v->be.ops->set_period(v->be.ctx, pmc->bev, period);
 	if (ret)
@@ -162,6 +196,7 @@ int vpmc_rearm(struct vpmu *v, struct vpmc *pmc)
 	pmc->bev_period = period;
 	pmc->bev_fire = pmc->bev_ref + period;
 	pmc->fire_reloaded = false;
+	pmc->self_rearms = 0;
 	return 0;
 }
 

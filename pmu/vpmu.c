@@ -104,10 +104,14 @@ static void vpmc_fold(struct vpmu *v, struct vpmc *pmc, uint64_t delta)
 /* The host re-arms a sampling event with its period at every overflow. */
 static void bev_follow_fire(struct vpmc *pmc, uint64_t count)
 {
+	uint64_t rearms;
+
 	if (!pmc->bev_period || count < pmc->bev_fire)
 		return;
+	rearms = (count - pmc->bev_fire) / pmc->bev_period + 1;
 	pmc->fire_reloaded = true;
-	pmc->bev_fire += ((count - pmc->bev_fire) / pmc->bev_period + 1) * pmc->bev_period;
+	pmc->self_rearms += rearms;
+	pmc->bev_fire += rearms * pmc->bev_period;
 }
 
 bool vpmc_fire_matches(const struct vpmc *pmc)
@@ -200,6 +204,8 @@ int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
 	}
 	set_throttled(v, pmc, false);
 	d.sample_period = vpmc_period(v, pmc);
+	/* the cache policy learns of overflows from records, not reads */
+	d.records = v->cfg.policy == PMU_POLICY_CACHE && v->be.ops->overflowed;
 
 	v->stats.opens++;
 	ret = v->be.ops->open(v->be.ctx, &d, true, &pmc->bev);
@@ -217,6 +223,7 @@ int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
 	pmc->bev_period = d.sample_period;
 	pmc->bev_fire = d.sample_period;
 	pmc->fire_reloaded = false;
+	pmc->self_rearms = 0;
 	return 0;
 }
 
@@ -300,6 +307,7 @@ void vpmc_bev_attach(struct vpmu *v, struct vpmc *pmc,
 	pmc->bev_period = p->period;
 	pmc->bev_fire = p->fire;
 	pmc->fire_reloaded = true; /* not carried: assume the worst */
+	pmc->self_rearms = UINT32_MAX;
 	pmc->bev_ref = p->frozen;
 	/* a sampling event needs its period re-armed for this base anyway */
 	pmc->sync = p->known && !p->period ? SYNC_CLEAN : SYNC_REBASED;
@@ -418,6 +426,15 @@ int vpmc_read(struct vpmu *v, struct vpmc *pmc, uint64_t *val)
 	return ret;
 }
 
+/* A reload just past a wrap (Linux's PMI handler writes the period less
+ * the overshoot it read) tells the guest's period. */
+static void note_cadence(struct vpmc *pmc, uint64_t val)
+{
+	uint64_t old = pmc->base & PMU_COUNTER_MASK, left = period_to_wrap(val);
+
+	pmc->reload_cadence = old < left ? old + left : 0;
+}
+
 /* A guest counter write: a new base, no host call unless it is counting. */
 int vpmc_write(struct vpmu *v, struct vpmc *pmc, uint64_t val)
 {
@@ -425,6 +442,7 @@ int vpmc_write(struct vpmu *v, struct vpmc *pmc, uint64_t val)
 	int ret = 0;
 
 	vpmc_touch(v, pmc);
+	pmc->reload_cadence = 0;
 	if (!pmc->bev) {
 		pmc->base = val;
 		return 0;
@@ -437,16 +455,21 @@ int vpmc_write(struct vpmu *v, struct vpmc *pmc, uint64_t val)
 	 * 5.5's behaviour.
 	 */
 	if (pmc->sync == SYNC_CLEAN && v->cfg.policy == PMU_POLICY_CACHE) {
+		note_cadence(pmc, val);
 		pmc->base = val;
 		pmc->synced_ns = v->now_ns;
 		return pmc->bev_period ? vpmc_rearm(v, pmc) : 0;
 	}
 	if (pmc->sync != SYNC_LIVE) {
+		if (pmc->sync == SYNC_CLEAN)
+			note_cadence(pmc, val);
 		pmc->base = val;
 		pmc->sync = SYNC_REBASED;
 		return 0;
 	}
 	ret = bev_read_fold(v, pmc, &desched);
+	if (!ret)
+		note_cadence(pmc, val);
 	pmc->base = val;
 	if (ret)
 		return ret;
@@ -606,6 +629,32 @@ void vpmu_tick(struct vpmu *v, uint64_t now_ns)
 		retry_throttled(v);
 }
 
+/*
+ * The host's overflow record of a sampling counter, if it keeps them:
+ * folded as a read at that overflow would have been, with no host call.
+ * Returns 1 if the counter overflowed, 0 if not (a kick, or another
+ * counter's signal), or -ENODATA if only a read can tell.
+ */
+static int vpmc_take_record(struct vpmu *v, struct vpmc *pmc)
+{
+	uint64_t count;
+	int ret;
+
+	if (!v->be.ops->overflowed)
+		return -ENODATA;
+	ret = v->be.ops->overflowed(v->be.ctx, pmc->bev, &count);
+	if (ret != 1)
+		return ret;
+	vpmc_touch(v, pmc);
+	/* a record older than the last read is in base already */
+	if (count > pmc->bev_ref) {
+		vpmc_fold(v, pmc, count - pmc->bev_ref);
+		pmc->bev_ref = count;
+	}
+	bev_follow_fire(pmc, count);
+	return 1;
+}
+
 int vpmu_overflow(struct vpmu *v)
 {
 	unsigned int i;
@@ -613,14 +662,20 @@ int vpmu_overflow(struct vpmu *v)
 
 	for (i = 0; i < PMU_MAX_PMC; i++) {
 		struct vpmc *pmc = &v->pmc[i];
-		uint64_t val, overflows = v->stats.overflows;
+		uint64_t val = 0, overflows = v->stats.overflows;
 		uint64_t fire = pmc->bev_fire;
 		bool fired;
 		int err;
 
 		if (!pmc->bev || pmc->sync != SYNC_LIVE || !pmc->bev_period)
 			continue;
-		err = vpmc_read(v, pmc, &val);
+		err = vpmc_take_record(v, pmc);
+		if (err == 0)
+			continue;
+		if (err == 1)
+			err = 0;
+		else
+			err = vpmc_read(v, pmc, &val);
 		/*
 		 * The host re-armed with the old period. A guest PMI handler
 		 * usually reloads the counter, which re-arms where needed; so

@@ -84,6 +84,10 @@ struct vpmc {
 	 */
 	uint64_t bev_fire;
 	bool fire_reloaded;  /* the host re-armed itself since we armed it */
+	uint64_t self_rearms; /* how often since we armed it */
+	/* the guest's period as its last reload tells it (the overshoot it
+	 * read plus the distance it wrote), 0 if it does not */
+	uint64_t reload_cadence;
 	uint64_t unacked_ns; /* when its status bit last went on */
 	uint64_t last_used_ns;
 	uint64_t synced_ns;	/* when base last caught up with the host */

@@ -1,14 +1,15 @@
 /*
  * libFuzzer harness of the virtual PMU: random PMU MSR sequences per model
- * (Intel or AMD, counter count, full-width writes) run on two vPMUs over
- * two fake host backends, one with the lazy policy and one with the naive,
- * in the VM core's order (a clock tick before each exit, then the MSR
- * access; an overflow check after a host signal). Host counts advance with
- * time, never faster than PMU_MAX_EVENTS_PER_NS, as on a real host.
- * Checked after every step: no crash, host events <= vPMCs, counter reads
- * masked to the counter width, and the guest sees the same thing under
- * both policies (result, #GP, value read, PMI raised). A difference aborts
- * with the step that shows it.
+ * (Intel or AMD, counter count, full-width writes) run on three vPMUs over
+ * fake host backends: lazy, naive, and cache over a host that keeps
+ * overflow records (perf's ring), in the VM core's order (a clock tick
+ * before each exit, then the MSR access; an overflow check after a host
+ * signal). Host counts advance with time, never faster than
+ * PMU_MAX_EVENTS_PER_NS, as on a real host. Checked after every step: no
+ * crash, host events <= vPMCs (plus the cache's stopped ones), counter
+ * reads masked to the counter width, and the guest sees the same thing
+ * under every policy (result, #GP, value read, PMI raised). A difference
+ * aborts with the step that shows it.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 #include "pmu/msr.h"
 #include "pmu/pmu.h"
 
-#define NR_POLICIES 2
+#define NR_POLICIES 3
 #define MAX_RANGES  16
 /* Kept in step with pmu/vpmu_priv.h: the fastest a host counter counts. */
 #define MAX_EVENTS_PER_NS 64
@@ -77,11 +78,22 @@ static uint32_t pick_msr(struct fuzz_in *in, const struct pmu_msr_range *r, int 
 	return p->base + b % (p->count + 1); /* one past the end too */
 }
 
-static void fail(const char *what, unsigned int step, uint32_t msr, uint64_t a, uint64_t b)
+static const char *const side_names[NR_POLICIES] = {"lazy", "naive", "cache"};
+
+static void fail(const char *what, unsigned int step, uint32_t msr, int side, uint64_t a,
+		 uint64_t b)
 {
-	fprintf(stderr, "fuzz-vpmu: step %u, MSR 0x%x: %s: lazy 0x%llx, naive 0x%llx\n", step, msr,
-		what, (unsigned long long)a, (unsigned long long)b);
+	fprintf(stderr, "fuzz-vpmu: step %u, MSR 0x%x: %s: lazy 0x%llx, %s 0x%llx\n", step, msr,
+		what, (unsigned long long)a, side_names[side], (unsigned long long)b);
 	abort();
+}
+
+/* Each other policy against lazy. */
+static void same(const char *what, unsigned int step, uint32_t msr, const uint64_t *v)
+{
+	for (int i = 1; i < NR_POLICIES; i++)
+		if (v[i] != v[0])
+			fail(what, step, msr, i, v[0], v[i]);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -100,7 +112,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < NR_POLICIES; i++) {
 		fake_init(&s[i].fb, &s[i].be);
 		pmu_config_defaults(&s[i].cfg, model);
-		s[i].cfg.policy = i == 0 ? PMU_POLICY_LAZY : PMU_POLICY_NAIVE;
+		s[i].cfg.policy = i == 0 ? PMU_POLICY_LAZY : i == 1 ? PMU_POLICY_NAIVE : PMU_POLICY_CACHE;
+		s[i].fb.records = i == 2;
 		/* naive opens at every control write, lazy rarely: under the
 		 * bound on opens they would differ by design (test_throttle.c) */
 		s[i].cfg.open_rate = PMU_OPEN_RATE_UNBOUNDED;
@@ -125,7 +138,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		unsigned int op = (unsigned int)fuzz_uint(&in, 1);
 		uint32_t msr = 0;
 		uint64_t val = 0, got[NR_POLICIES] = {0};
-		int ret[NR_POLICIES], pmi[NR_POLICIES];
+		uint64_t ret[NR_POLICIES], pmi[NR_POLICIES];
 
 		step++;
 		if (op % 4 == 0) {
@@ -145,16 +158,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* A host signal: the exit that looks for overflows. */
 			for (int i = 0; i < NR_POLICIES; i++) {
 				vpmu_tick(s[i].v, now);
-				ret[i] = vpmu_overflow(s[i].v);
+				ret[i] = (uint64_t)vpmu_overflow(s[i].v);
 				pmi[i] = vpmu_take_pmi(s[i].v);
 			}
 			if (trace)
-				fprintf(stderr, "%u: signal: overflow %d/%d pmi %d/%d\n", step,
-					ret[0], ret[1], pmi[0], pmi[1]);
-			if (ret[0] != ret[1])
-				fail("overflow check", step, 0, (uint64_t)ret[0], (uint64_t)ret[1]);
-			if (pmi[0] != pmi[1])
-				fail("PMI after a signal", step, 0, pmi[0], pmi[1]);
+				fprintf(stderr, "%u: signal: overflow %d/%d/%d pmi %d/%d/%d\n", step,
+					(int)ret[0], (int)ret[1], (int)ret[2], (int)pmi[0],
+					(int)pmi[1], (int)pmi[2]);
+			same("overflow check", step, 0, ret);
+			same("PMI after a signal", step, 0, pmi);
 			continue;
 		}
 		msr = pick_msr(&in, ranges, n);
@@ -163,30 +175,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (int i = 0; i < NR_POLICIES; i++) {
 			vpmu_tick(s[i].v, now);
 			if (op % 4 == 2)
-				ret[i] = vpmu_wrmsr(s[i].v, msr, val);
+				ret[i] = (uint64_t)vpmu_wrmsr(s[i].v, msr, val);
 			else
-				ret[i] = vpmu_rdmsr(s[i].v, msr, &got[i]);
+				ret[i] = (uint64_t)vpmu_rdmsr(s[i].v, msr, &got[i]);
 			pmi[i] = vpmu_take_pmi(s[i].v);
-			if ((unsigned int)s[i].fb.live > max_events)
-				fail("host events over the vPMCs", step, msr, s[0].fb.live,
-				     s[1].fb.live);
+			/* the cache policy holds stopped events besides */
+			if ((unsigned int)s[i].fb.live >
+			    max_events + (s[i].cfg.policy == PMU_POLICY_CACHE
+					      ? PMU_CACHE_DEFAULT_PER_VCPU
+					      : 0))
+				fail("host events over the vPMCs", step, msr, i, s[0].fb.live,
+				     s[i].fb.live);
 		}
 		if (trace)
-			fprintf(stderr, "%u: %s 0x%x %llx -> ret %d/%d val %llx/%llx pmi %d/%d\n",
+			fprintf(stderr,
+				"%u: %s 0x%x %llx -> ret %d/%d/%d val %llx/%llx/%llx pmi "
+				"%d/%d/%d\n",
 				step, op % 4 == 2 ? "WRMSR" : "RDMSR", msr, (unsigned long long)val,
-				ret[0], ret[1], (unsigned long long)got[0],
-				(unsigned long long)got[1], pmi[0], pmi[1]);
-		if (ret[0] != ret[1])
-			fail(op % 4 == 2 ? "WRMSR result" : "RDMSR result", step, msr,
-			     (uint64_t)ret[0], (uint64_t)ret[1]);
+				(int)ret[0], (int)ret[1], (int)ret[2], (unsigned long long)got[0],
+				(unsigned long long)got[1], (unsigned long long)got[2],
+				(int)pmi[0], (int)pmi[1], (int)pmi[2]);
+		same(op % 4 == 2 ? "WRMSR result" : "RDMSR result", step, msr, ret);
 		if (op % 4 == 3 && ret[0] == 0) {
-			if (got[0] != got[1])
-				fail("value read", step, msr, got[0], got[1]);
+			same("value read", step, msr, got);
 			if (is_counter(&s[0].cfg, msr) && got[0] > (1ull << PMU_COUNTER_WIDTH) - 1)
-				fail("counter wider than its width", step, msr, got[0], got[1]);
+				fail("counter wider than its width", step, msr, 0, got[0], got[0]);
 		}
-		if (pmi[0] != pmi[1])
-			fail("PMI", step, msr, pmi[0], pmi[1]);
+		same("PMI", step, msr, pmi);
 	}
 out:
 	for (int i = 0; i < created; i++) {

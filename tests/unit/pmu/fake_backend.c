@@ -44,6 +44,7 @@ static int fake_open(void *ctx, const struct pmu_event_desc *desc,
 		ev->enabled = enabled;
 		ev->desc = *desc;
 		ev->period = desc->sample_period;
+		ev->next_fire = desc->sample_period;
 		if (++fb->live > fb->max_live)
 			fb->max_live = fb->live;
 		*out = ev;
@@ -118,8 +119,23 @@ static int fake_set_period(void *ctx, struct pmu_bev *ev, uint64_t period)
 
 	record(fb, FAKE_SET_PERIOD);
 	ev->period = period;
+	ev->next_fire = ev->count + period;	/* perf restarts the period */
 	fb->last_period = period;
 	return 0;
+}
+
+/* Not a host call: no trace entry. */
+static int fake_overflowed(void *ctx, struct pmu_bev *ev, uint64_t *count)
+{
+	struct fake_backend *fb = ctx;
+
+	if (!fb->records || !ev->desc.records)
+		return -ENODATA;
+	if (!ev->recorded)
+		return 0;
+	ev->recorded = false;
+	*count = ev->record;
+	return 1;
 }
 
 static void fake_caps(void *ctx, struct pmu_backend_caps *out)
@@ -140,6 +156,7 @@ static const struct pmu_backend_ops fake_ops = {
 	.disable = fake_disable,
 	.read = fake_read,
 	.set_period = fake_set_period,
+	.overflowed = fake_overflowed,
 	.set_all = fake_set_all,
 	.caps = fake_caps,
 	.destroy = fake_destroy,
@@ -166,9 +183,22 @@ void fake_advance(struct fake_backend *fb, uint64_t n)
 {
 	int i;
 
-	for (i = 0; i < FAKE_MAX_EVENTS; i++)
-		if (fb->ev[i].in_use && fb->ev[i].enabled)
-			fb->ev[i].count += n;
+	for (i = 0; i < FAKE_MAX_EVENTS; i++) {
+		struct pmu_bev *ev = &fb->ev[i];
+		uint64_t k;
+
+		if (!ev->in_use || !ev->enabled)
+			continue;
+		ev->count += n;
+		if (!ev->period || ev->count < ev->next_fire)
+			continue;
+		/* overflows at next_fire, next_fire + period, ...: the
+		 * record of the last one is what is kept */
+		k = (ev->count - ev->next_fire) / ev->period;
+		ev->recorded = true;
+		ev->record = ev->next_fire + k * ev->period;
+		ev->next_fire += (k + 1) * ev->period;
+	}
 }
 
 struct pmu_bev *fake_event_of(struct fake_backend *fb, int index)

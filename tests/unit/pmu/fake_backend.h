@@ -19,6 +19,9 @@ struct pmu_bev {
 	bool descheduled;	/* next read says the host dropped it */
 	uint64_t count;
 	uint64_t period;
+	uint64_t next_fire;	/* count of the next overflow (sampling) */
+	bool recorded;		/* an overflow record not taken yet */
+	uint64_t record;	/* its count */
 	struct pmu_event_desc desc;
 };
 
@@ -34,12 +37,15 @@ struct fake_backend {
 	uint64_t last_period;
 	enum fake_op trace[FAKE_MAX_TRACE];	/* the last calls, in order */
 	int ntrace;
+	/* keep overflow records for events opened asking for them (as perf's
+	 * ring); otherwise overflowed() says a read must tell */
+	bool records;
 };
 
 /* caps: every generic event, raw events, sampling. */
 void fake_init(struct fake_backend *fb, struct pmu_backend *be);
 void fake_reset_calls(struct fake_backend *fb);
-/* Let every enabled host event count @n more. */
+/* Let every enabled host event count @n more (and record overflows). */
 void fake_advance(struct fake_backend *fb, uint64_t n);
 /* The live event of vPMC slot @index, or NULL. */
 struct pmu_bev *fake_event_of(struct fake_backend *fb, int index);

@@ -125,7 +125,7 @@ static void test_perf_sampling_signal(void **state)
 	sigset_t set, old;
 	struct vpmu *v;
 	siginfo_t si;
-	uint64_t status;
+	uint64_t status, reads;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGRTMIN + 1);
@@ -139,7 +139,11 @@ static void test_perf_sampling_signal(void **state)
 	assert_int_equal(vpmu_wrmsr(v, EVTSEL0, CYCLES_SEL | INT | EN), 0);
 	burn_cpu_ms(20);
 	assert_int_equal(sigtimedwait(&set, &si, &zero), SIGRTMIN + 1);
+	/* the default policy (cache) finds the overflow in the event's ring
+	 * of samples: no read */
+	reads = vpmu_stats(v)->reads;
 	assert_int_equal(vpmu_overflow(v), 1);
+	assert_int_equal(vpmu_stats(v)->reads, reads);
 	assert_int_equal(vpmu_rdmsr(v, GLOBAL_STATUS, &status), 0);
 	assert_int_equal(status, 1);
 	/* a period reload in place, no new fd */
