@@ -458,7 +458,15 @@ int vpmc_write(struct vpmu *v, struct vpmc *pmc, uint64_t val)
 		note_cadence(pmc, val);
 		pmc->base = val;
 		pmc->synced_ns = v->now_ns;
-		return pmc->bev_period ? vpmc_rearm(v, pmc) : 0;
+		if (!pmc->bev_period)
+			return 0;
+		/* a sampling event kept from an older control (this one has
+		 * no PMI): it cannot be re-armed for it now, so at its use */
+		if (!vpmc_period(v, pmc)) {
+			pmc->sync = SYNC_REBASED;
+			return 0;
+		}
+		return vpmc_rearm(v, pmc);
 	}
 	if (pmc->sync != SYNC_LIVE) {
 		if (pmc->sync == SYNC_CLEAN)
@@ -669,10 +677,16 @@ int vpmu_overflow(struct vpmu *v)
 
 		if (!pmc->bev || pmc->sync != SYNC_LIVE || !pmc->bev_period)
 			continue;
+		/*
+		 * A record that shows the wrap is all a PMI needs. One that
+		 * does not (the host overflowed before the guest's wrap: a
+		 * period left as it was) is older than now, and re-arming
+		 * from it would arm the host from the wrong count: read.
+		 */
 		err = vpmc_take_record(v, pmc);
 		if (err == 0)
 			continue;
-		if (err == 1)
+		if (err == 1 && overflows != v->stats.overflows)
 			err = 0;
 		else
 			err = vpmc_read(v, pmc, &val);

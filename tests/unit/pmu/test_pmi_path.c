@@ -445,6 +445,42 @@ static void test_inexact_long_period_lags_within_bound(void **state)
 }
 
 /*
+ * The cache policy keeps a stopped event with the control it was opened
+ * for. A fixed counter sampling (PMI bit on), its control cleared, the
+ * counter read (folded, clean) and written 0x31 from its wrap, the old
+ * control back: the event it kept must now overflow at that wrap (a fuzz
+ * finding: it kept the old period, so with overflow records the PMI never
+ * came).
+ */
+static void test_cache_rearms_kept_sampling_event(void **state)
+{
+	for (int records = 0; records < 2; records++) {
+		struct tpmu t;
+		struct pmu_bev *ev;
+
+		tpmu_init(&t, PMU_MODEL_INTEL, PMU_POLICY_CACHE);
+		t.fb.records = records;
+		tpmu_start(&t);
+		wr(&t, GLOBAL_CTRL, 7ull << 32);
+		wr(&t, FIXED_CTR0, 0x1000);
+		wr(&t, FIXED_CTRL, 0xb); /* fixed 0: OS+USR, PMI */
+		fake_advance(&t.fb, 100);
+		assert_int_equal(rd(&t, FIXED_CTR0), 0x1000 + 100);
+		wr(&t, FIXED_CTRL, 0); /* stopped, its event kept */
+		assert_int_equal(rd(&t, FIXED_CTR0), 0x1000 + 100); /* folded */
+		wr(&t, FIXED_CTR0, (0 - 0x31ull) & MASK48);
+		wr(&t, FIXED_CTRL, 0xb);
+		ev = fake_event_of(&t.fb, 8); /* fixed 0's vPMC index */
+		assert_non_null(ev);
+		assert_int_equal(ev->next_fire - ev->count, 0x31);
+		fake_advance(&t.fb, 0x40);
+		assert_int_equal(vpmu_overflow(t.v), 1);
+		assert_int_equal(rd(&t, FIXED_CTR0), 0x40 - 0x31);
+		tpmu_end(&t);
+	}
+}
+
+/*
  * Disabling and closing: the idle release and a configuration change
  * close an event without a DISABLE first (lazy), and the cache parks an
  * event the guest already stopped without another.
@@ -483,6 +519,7 @@ int main(void)
 	    cmocka_unit_test(test_never_acked_rearms_after_one),
 	    cmocka_unit_test(test_inexact_long_period_lags_within_bound),
 	    cmocka_unit_test(test_inexact_periods_rearm_now_and_then),
+	    cmocka_unit_test(test_cache_rearms_kept_sampling_event),
 	    cmocka_unit_test(test_no_disable_before_close),
 	};
 
