@@ -195,7 +195,6 @@ int vpmc_rearm(struct vpmu *v, struct vpmc *pmc)
 		return ret;
 	pmc->bev_period = period;
 	pmc->bev_fire = pmc->bev_ref + period;
-	pmc->fire_reloaded = false;
 	pmc->self_rearms = 0;
 	return 0;
 }

@@ -109,14 +109,8 @@ static void bev_follow_fire(struct vpmc *pmc, uint64_t count)
 	if (!pmc->bev_period || count < pmc->bev_fire)
 		return;
 	rearms = (count - pmc->bev_fire) / pmc->bev_period + 1;
-	pmc->fire_reloaded = true;
 	pmc->self_rearms += rearms;
 	pmc->bev_fire += rearms * pmc->bev_period;
-}
-
-bool vpmc_fire_matches(const struct vpmc *pmc)
-{
-	return pmc->bev_ref + period_to_wrap(pmc->base) == pmc->bev_fire;
 }
 
 static void fds_changed(struct vpmu *v, int by)
@@ -222,7 +216,6 @@ int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc)
 	pmc->synced_ns = v->now_ns;
 	pmc->bev_period = d.sample_period;
 	pmc->bev_fire = d.sample_period;
-	pmc->fire_reloaded = false;
 	pmc->self_rearms = 0;
 	return 0;
 }
@@ -306,8 +299,7 @@ void vpmc_bev_attach(struct vpmu *v, struct vpmc *pmc,
 	pmc->bev_key = p->key;
 	pmc->bev_period = p->period;
 	pmc->bev_fire = p->fire;
-	pmc->fire_reloaded = true; /* not carried: assume the worst */
-	pmc->self_rearms = UINT32_MAX;
+	pmc->self_rearms = UINT32_MAX; /* not carried: assume the worst */
 	pmc->bev_ref = p->frozen;
 	/* a sampling event needs its period re-armed for this base anyway */
 	pmc->sync = p->known && !p->period ? SYNC_CLEAN : SYNC_REBASED;

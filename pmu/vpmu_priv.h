@@ -83,8 +83,7 @@ struct vpmc {
 	 * Linux's PMI handler's does) needs no PERF_EVENT_IOC_PERIOD.
 	 */
 	uint64_t bev_fire;
-	bool fire_reloaded;  /* the host re-armed itself since we armed it */
-	uint64_t self_rearms; /* how often since we armed it */
+	uint64_t self_rearms; /* the host's own re-arms since we armed it */
 	/* the guest's period as its last reload tells it (the overshoot it
 	 * read plus the distance it wrote), 0 if it does not */
 	uint64_t reload_cadence;
@@ -186,9 +185,6 @@ bool vpmc_may_have_wrapped(const struct vpmu *v, const struct vpmc *pmc);
 /* Whether @pmc's configuration gets no host event however often it is
  * enabled: the host cannot count it, or the event filter denies it. */
 bool vpmc_never_counts(const struct vpmu *v, const struct vpmc *pmc);
-/* Whether the host event of a sampling @pmc next overflows where the guest
- * counter wraps (bev_ref must be the host count matching base). */
-bool vpmc_fire_matches(const struct vpmc *pmc);
 /* Fold the host count when the counter may have wrapped since it was last
  * synced: an overflow belongs to the control it happened under (its status
  * bit always, a PMI only if that control asked for one). Call before the
