@@ -177,6 +177,14 @@ int vpmc_bev_open(struct vpmu *v, struct vpmc *pmc);
 int vpmc_bev_close(struct vpmu *v, struct vpmc *pmc);
 int vpmc_bev_enable(struct vpmu *v, struct vpmc *pmc);
 int vpmc_bev_disable(struct vpmu *v, struct vpmc *pmc);
+/* Events from @value to the wrap of a guest counter. */
+uint64_t vpmc_to_wrap(uint64_t value);
+/* overflow.c: add @delta host events to base; crossing the wrap sets the
+ * status bit and, under INT, a pending PMI. */
+void vpmc_fold(struct vpmu *v, struct vpmc *pmc, uint64_t delta);
+/* The host re-arms a sampling event with its period at every overflow:
+ * move bev_fire past @count as it did. */
+void vpmc_follow_fire(struct vpmc *pmc, uint64_t count);
 uint64_t vpmc_period(struct vpmu *v, const struct vpmc *pmc);
 /* Fold every counting host event, so GLOBAL_STATUS shows each overflow
  * that has happened, as hardware's does the moment it happens. */
