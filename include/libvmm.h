@@ -288,6 +288,8 @@ struct vmm_pmu_stats {
 	bool exposed;			/* the guest was shown a PMU */
 	uint64_t throttled;		/* counters left without a host event by the
 					 * bound on opens (10,000/s per vCPU) */
+	uint64_t held_toggles;		/* all counters off/on with no host call:
+					 * counts read in place (rdpmc) */
 };
 
 /* Fill @cfg with defaults. */

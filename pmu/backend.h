@@ -57,6 +57,7 @@ struct pmu_backend_caps {
 	bool raw;		/* arbitrary raw events of the guest model */
 	bool exclude_host;	/* events can count guest mode only */
 	bool sampling;		/* overflow after a period is delivered */
+	bool peek;		/* counts can be read in place (see peek) */
 };
 
 /* Opaque host event; each backend defines its own. */
@@ -91,6 +92,13 @@ struct pmu_backend_ops {
 	 * this vCPU's counters".
 	 */
 	int (*set_all)(void *ctx, bool enable);
+	/*
+	 * Optional: a running event's count (as read() gives it) without a
+	 * host call, read on the calling thread (perf: rdpmc through the
+	 * event's mmap page). -EAGAIN where it cannot be had that way now
+	 * (the event is stopped or off the PMU, no page): then read.
+	 */
+	int (*peek)(void *ctx, struct pmu_bev *ev, uint64_t *count);
 	void (*caps)(void *ctx, struct pmu_backend_caps *out);
 	void (*destroy)(void *ctx);
 };

@@ -38,6 +38,10 @@ struct pmu_bev {
 	size_t ring_len;
 	const unsigned char *data;	/* the samples: data_size bytes */
 	uint64_t data_size;
+	/* where its count can be read in place (the ring's first page, or a
+	 * page of its own); NULL if it cannot */
+	const struct perf_event_mmap_page *page;
+	void *own_page;
 };
 
 /* One data page holds 128 samples of 32 bytes; the vCPU drains them at
@@ -150,6 +154,21 @@ static void map_ring(struct pmu_bev *ev)
 	}
 }
 
+/*
+ * The event's metadata page alone, for reading its count in place where
+ * the host allows (a hardware PMU, user rdpmc). On failure (the same
+ * memory-lock budget) the count is read by a host call.
+ */
+static void map_page(struct pmu_bev *ev)
+{
+	void *p = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ, MAP_SHARED, ev->fd, 0);
+
+	if (p == MAP_FAILED)
+		return;
+	ev->own_page = p;
+	ev->page = p;
+}
+
 /* Overflow of a sampling event interrupts this (vCPU) thread. */
 static int arm_signal(const struct perf_ctx *ctx, int fd)
 {
@@ -244,6 +263,10 @@ static int perf_open(void *opaque, const struct pmu_event_desc *d,
 	ev->scaled = scaled;
 	if (d->sample_period && d->records)
 		map_ring(ev);
+	if (ev->ring)
+		ev->page = ev->ring;
+	else if (ctx->caps.peek)
+		map_page(ev);
 	*out = ev;
 	return 0;
 }
@@ -252,6 +275,8 @@ static void perf_close(void *opaque, struct pmu_bev *ev)
 {
 	if (ev->ring)
 		munmap(ev->ring, ev->ring_len);
+	if (ev->own_page)
+		munmap(ev->own_page, (size_t)sysconf(_SC_PAGESIZE));
 	close(ev->fd);
 	free(ev);
 }
@@ -333,6 +358,47 @@ static int perf_overflowed(void *opaque, struct pmu_bev *ev, uint64_t *count)
 	return ret;
 }
 
+static uint64_t rdpmc(uint32_t counter)
+{
+	uint32_t lo, hi;
+
+	__asm__ volatile("rdpmc" : "=a"(lo), "=d"(hi) : "c"(counter));
+	return (uint64_t)hi << 32 | lo;
+}
+
+/*
+ * The count read in place, by the protocol of the metadata page: the
+ * kernel's offset plus the hardware counter (sign-extended from its
+ * width), retried while the kernel rewrites the page. Only while the
+ * event is on this thread's PMU (index != 0), which a pinned event of
+ * this thread is whenever the thread runs.
+ */
+static int perf_peek(void *opaque, struct pmu_bev *ev, uint64_t *count)
+{
+	const struct perf_event_mmap_page *pc = ev->page;
+	uint32_t seq, index;
+	uint64_t offset, pmc;
+	unsigned int width;
+
+	(void)opaque;
+	if (pc == NULL || ev->scaled)
+		return -EAGAIN;
+	do {
+		seq = __atomic_load_n(&pc->lock, __ATOMIC_ACQUIRE);
+		index = pc->index;
+		offset = (uint64_t)pc->offset;
+		width = pc->pmc_width;
+		if (!pc->cap_user_rdpmc || index == 0 || width == 0 || width > 64)
+			return -EAGAIN;
+		pmc = rdpmc(index - 1);
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+	} while (__atomic_load_n(&pc->lock, __ATOMIC_RELAXED) != seq);
+	if (width < 64)
+		pmc = (uint64_t)((int64_t)(pmc << (64 - width)) >> (64 - width));
+	*count = offset + pmc;
+	return 0;
+}
+
 static int perf_set_period(void *opaque, struct pmu_bev *ev, uint64_t period)
 {
 	struct perf_ctx *ctx = opaque;
@@ -371,9 +437,33 @@ static const struct pmu_backend_ops perf_ops = {
 	.set_period = perf_set_period,
 	.overflowed = perf_overflowed,
 	.set_all = perf_set_all,
+	.peek = perf_peek,
 	.caps = perf_caps,
 	.destroy = perf_destroy,
 };
+
+/* Does the host let this thread read @attr's count in place (user rdpmc:
+ * /sys/bus/event_source/devices/cpu/rdpmc)? */
+static bool probe_user_read(struct perf_event_attr attr)
+{
+	size_t len = (size_t)sysconf(_SC_PAGESIZE);
+	bool ok = false;
+	void *p;
+	int fd;
+
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	fd = perf_open_attr(&attr);
+	if (fd < 0)
+		return false;
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, 0);
+	if (p != MAP_FAILED) {
+		ok = ((const struct perf_event_mmap_page *)p)->cap_user_rdpmc;
+		munmap(p, len);
+	}
+	close(fd);
+	return ok;
+}
 
 static void probe_hardware(struct perf_ctx *ctx)
 {
@@ -397,6 +487,7 @@ static void probe_hardware(struct perf_ctx *ctx)
 	attr.config = PERF_COUNT_HW_CPU_CYCLES;
 	attr.exclude_host = 1;
 	ctx->caps.exclude_host = perf_probe(attr);
+	ctx->caps.peek = ctx->caps.exclude_host && probe_user_read(attr);
 }
 
 static void probe_software(struct perf_ctx *ctx)

@@ -137,6 +137,7 @@ struct pmu_stats {
 	uint64_t reads;
 	uint64_t set_periods;
 	uint64_t group_toggles;	/* every counter on/off in one host call */
+	uint64_t held_toggles;	/* ... and in none: counts read in place */
 	/* policy outcomes */
 	uint64_t recreations;
 	uint64_t idle_releases;

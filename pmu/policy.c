@@ -101,7 +101,16 @@ static int reprogram_cache(struct vpmu *v, struct vpmc *pmc)
 
 int vpmc_reprogram(struct vpmu *v, struct vpmc *pmc)
 {
+	int ret;
+
 	vpmc_touch(v, pmc);
+	/* a counter coming on by itself: the held events stop for real first,
+	 * as the one host call that stops them would stop it too */
+	if (v->nr_held && vpmc_enabled(v, pmc)) {
+		ret = vpmu_settle_held(v);
+		if (ret)
+			return ret;
+	}
 	if (v->cfg.policy == PMU_POLICY_NAIVE)
 		return reprogram_naive(v, pmc);
 	if (v->cfg.policy == PMU_POLICY_CACHE)
@@ -165,6 +174,12 @@ int vpmc_rearm(struct vpmu *v, struct vpmc *pmc)
 
 	if (!pmc->bev || !period)
 		return 0;
+	/* a held event is running: stop it for real first */
+	if (pmc->held) {
+		ret = vpmu_settle_held(v);
+		if (ret || !pmc->bev)
+			return ret;
+	}
 	if (v->cfg.policy == PMU_POLICY_NAIVE) {
 		ret = vpmc_bev_close(v, pmc);
 		if (!vpmc_enabled(v, pmc))
@@ -216,14 +231,19 @@ int vpmc_set_ctrl(struct vpmu *v, struct vpmc *pmc, uint64_t ctrl)
 int vpmu_set_global_ctrl(struct vpmu *v, uint64_t ctrl)
 {
 	uint64_t changed = v->global_ctrl ^ ctrl;
-	int ret;
+	int ret, held;
 
 	v->global_ctrl = ctrl;
+	/* counters held across a global off (hold.c): back on in place, or
+	 * stopped for real before anything else happens to them */
+	held = vpmu_resume_held(v);
+	if (held > 0)
+		return 0;
 	/* naive recreates per counter: the baseline stays as it was */
 	if (v->cfg.policy != PMU_POLICY_NAIVE) {
 		ret = vpmu_toggle_all(v, changed);
 		if (ret)
-			return ret < 0 ? ret : 0;
+			return ret < 0 ? ret : held;
 	}
-	return vpmu_reprogram_mask(v, changed);
+	return vpmu_reprogram_mask(v, changed) ?: held;
 }

@@ -13,11 +13,6 @@
  */
 #include "pmu/vpmu_priv.h"
 
-static bool vpmc_exists(const struct vpmu *v, unsigned int i)
-{
-	return i >= PMU_FIXED_IDX ? i - PMU_FIXED_IDX < v->nr_fixed : i < v->nr_gp;
-}
-
 /* Every host event goes off; at least two were on. */
 static bool all_go_off(const struct vpmu *v)
 {
@@ -126,6 +121,8 @@ int vpmu_toggle_all(struct vpmu *v, uint64_t changed)
 		return 0;
 	if (all_go_off(v)) {
 		touch_changed(v, changed);
+		if (vpmu_can_hold(v) && vpmu_hold_all(v))
+			return 1;
 		return toggle_off(v);
 	}
 	if (all_come_on(v)) {

@@ -58,6 +58,11 @@ bool vpmc_wants_pmi(const struct vpmc *pmc)
 	return pmc->ctrl & (pmc->fixed ? FIXED_PMI : EVTSEL_INT);
 }
 
+bool vpmc_exists(const struct vpmu *v, unsigned int i)
+{
+	return i >= PMU_FIXED_IDX ? i - PMU_FIXED_IDX < v->nr_fixed : i < v->nr_gp;
+}
+
 struct vpmc *vpmu_gp(struct vpmu *v, unsigned int i)
 {
 	return i < v->nr_gp ? &v->pmc[i] : NULL;
@@ -202,6 +207,7 @@ void vpmu_bev_release(struct vpmu *v, struct pmu_bev *bev)
 
 static void bev_drop(struct vpmu *v, struct vpmc *pmc)
 {
+	vpmc_unhold(v, pmc);
 	vpmu_bev_release(v, pmc->bev);
 	pmc->bev = NULL;
 	pmc->bev_enabled = false;
@@ -234,6 +240,11 @@ int vpmc_bev_detach(struct vpmu *v, struct vpmc *pmc, struct pmu_parked *out)
 	int ret = 0;
 
 	memset(out, 0, sizeof(*out));
+	if (pmc->held) {
+		ret = vpmu_settle_held(v);
+		if (ret)
+			return ret;
+	}
 	if (!pmc->bev)
 		return 0;
 	if (pmc->bev_enabled) {

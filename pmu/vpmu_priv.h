@@ -91,6 +91,9 @@ struct vpmc {
 	uint64_t last_used_ns;
 	uint64_t synced_ns;	/* when base last caught up with the host */
 	bool throttled;		/* wants an event; the open bound said later */
+	/* the guest turned it off with all the others and the host event
+	 * runs on: the vPMU treats it as stopped at bev_ref (hold.c) */
+	bool held;
 };
 
 /*
@@ -159,6 +162,7 @@ struct vpmu {
 	uint64_t now_ns;	/* time of the last tick */
 	struct pmu_open_budget budget;
 	unsigned int nr_throttled; /* vPMCs with throttled set */
+	unsigned int nr_held;	   /* vPMCs with held set */
 	struct pmu_cache cache;
 	struct pmu_stats stats;
 };
@@ -166,6 +170,7 @@ struct vpmu {
 /* vpmu.c: counter values and host event primitives */
 uint64_t vpmc_global_bit(const struct vpmc *pmc);
 bool vpmc_enabled(const struct vpmu *v, const struct vpmc *pmc);
+bool vpmc_exists(const struct vpmu *v, unsigned int slot); /* in this model */
 uint64_t vpmc_key(const struct vpmc *pmc);
 bool vpmc_wants_pmi(const struct vpmc *pmc);
 struct vpmc *vpmu_gp(struct vpmu *v, unsigned int i);
@@ -204,6 +209,18 @@ int vpmc_learn_ref(struct vpmu *v, struct vpmc *pmc);
 /* toggle.c: a global control flip in one host call where that is exact.
  * 1: done; 0: reprogram counter by counter; negative errno. */
 int vpmu_toggle_all(struct vpmu *v, uint64_t changed);
+/* hold.c: a global control flip with no host call, where the host's
+ * counts can be read in place (see there). */
+bool vpmu_can_hold(const struct vpmu *v);
+/* All counters go off: 1 if held, 0 if the host must stop them. */
+int vpmu_hold_all(struct vpmu *v);
+/* After a global control write: 1 if the held counters came back on in
+ * place or stay held, 0 if the rest is to be done (any held ones were
+ * settled), negative errno. */
+int vpmu_resume_held(struct vpmu *v);
+/* Stop every held event for real (before anything that needs the host). */
+int vpmu_settle_held(struct vpmu *v);
+void vpmc_unhold(struct vpmu *v, struct vpmc *pmc); /* its event is gone */
 /* Stop @pmc's host event, fold its count and take it off @pmc, open. */
 int vpmc_bev_detach(struct vpmu *v, struct vpmc *pmc, struct pmu_parked *out);
 /* Give @pmc a stopped host event of its configuration. */

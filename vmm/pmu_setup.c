@@ -88,6 +88,16 @@ static void pmu_log(void *opaque, int level, const char *msg)
 	       "pmu: %s", msg);
 }
 
+/* What the cache policy does with this host, for the start-up line. */
+static const char *policy_detail(const struct vm_pmu *p)
+{
+	if (p->cfg.policy != PMU_POLICY_CACHE)
+		return "";
+	if (p->caps.peek && p->caps.exclude_host)
+		return " (global on/off with no host call: counts read in place by rdpmc)";
+	return " (global on/off: one prctl each, counts cannot be read in place here)";
+}
+
 /* How the guest reads its counters, for the start-up line. */
 static const char *guest_read_path(const struct vm_pmu *p)
 {
@@ -120,9 +130,9 @@ static int pmu_backend_setup(struct vmm *vm, struct vm_pmu *p, char *err, size_t
 	p->be.ops->caps(p->be.ctx, &p->caps);
 	pmu_backend_describe(&p->caps, line, sizeof(line));
 	filter_describe(&p->cfg.filter, filter, sizeof(filter));
-	vm_log(vm, VMM_LOG_INFO, "pmu: %s model, %s policy, %u GP counters%s; %s; %s",
+	vm_log(vm, VMM_LOG_INFO, "pmu: %s model, %s policy%s, %u GP counters%s; %s; %s",
 	       p->cfg.model == PMU_MODEL_AMD ? "AMD" : "Intel", policy_names[p->cfg.policy],
-	       p->cfg.nr_gp, filter, guest_read_path(p), line);
+	       policy_detail(p), p->cfg.nr_gp, filter, guest_read_path(p), line);
 	return 0;
 }
 

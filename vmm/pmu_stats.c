@@ -47,6 +47,7 @@ static void stats_to_public(const struct vmm *vm, const struct pmu_stats *s, uin
 	    .reads = s->reads,
 	    .set_periods = s->set_periods,
 	    .group_toggles = s->group_toggles,
+	    .held_toggles = s->held_toggles,
 	    .recreations = s->recreations,
 	    .idle_releases = s->idle_releases,
 	    .fds_open = s->fds_open,

@@ -202,6 +202,7 @@ static void json_num(FILE *f, double v)
 	X(reads);                                                                                  \
 	X(set_periods);                                                                            \
 	X(group_toggles);                                                                          \
+	X(held_toggles);                                                                           \
 	X(recreations);                                                                            \
 	X(idle_releases);                                                                          \
 	X(fds_open);                                                                               \

@@ -1,8 +1,9 @@
 /*
  * libFuzzer harness of the virtual PMU: random PMU MSR sequences per model
- * (Intel or AMD, counter count, full-width writes) run on three vPMUs over
- * fake host backends: lazy, naive, and cache over a host that keeps
- * overflow records (perf's ring), in the VM core's order (a clock tick
+ * (Intel or AMD, counter count, full-width writes) run on four vPMUs over
+ * fake host backends: lazy, naive, cache over a host that keeps overflow
+ * records (perf's ring), and cache over one that also lets its counts be
+ * read in place (rdpmc: global flips held), in the VM core's order (a clock tick
  * before each exit, then the MSR access; an overflow check after a host
  * signal). Host counts advance with time, never faster than
  * PMU_MAX_EVENTS_PER_NS, as on a real host. Checked after every step: no
@@ -21,7 +22,7 @@
 #include "pmu/msr.h"
 #include "pmu/pmu.h"
 
-#define NR_POLICIES 3
+#define NR_POLICIES 4
 #define MAX_RANGES  16
 /* Kept in step with pmu/vpmu_priv.h: the fastest a host counter counts. */
 #define MAX_EVENTS_PER_NS 64
@@ -78,7 +79,7 @@ static uint32_t pick_msr(struct fuzz_in *in, const struct pmu_msr_range *r, int 
 	return p->base + b % (p->count + 1); /* one past the end too */
 }
 
-static const char *const side_names[NR_POLICIES] = {"lazy", "naive", "cache"};
+static const char *const side_names[NR_POLICIES] = {"lazy", "naive", "cache", "cache+peek"};
 
 static void fail(const char *what, unsigned int step, uint32_t msr, int side, uint64_t a,
 		 uint64_t b)
@@ -113,7 +114,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fake_init(&s[i].fb, &s[i].be);
 		pmu_config_defaults(&s[i].cfg, model);
 		s[i].cfg.policy = i == 0 ? PMU_POLICY_LAZY : i == 1 ? PMU_POLICY_NAIVE : PMU_POLICY_CACHE;
-		s[i].fb.records = i == 2;
+		s[i].fb.records = i >= 2;
+		s[i].fb.caps.peek = s[i].fb.caps.exclude_host = i == 3;
 		/* naive opens at every control write, lazy rarely: under the
 		 * bound on opens they would differ by design (test_throttle.c) */
 		s[i].cfg.open_rate = PMU_OPEN_RATE_UNBOUNDED;
@@ -162,9 +164,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				pmi[i] = vpmu_take_pmi(s[i].v);
 			}
 			if (trace)
-				fprintf(stderr, "%u: signal: overflow %d/%d/%d pmi %d/%d/%d\n", step,
-					(int)ret[0], (int)ret[1], (int)ret[2], (int)pmi[0],
-					(int)pmi[1], (int)pmi[2]);
+				fprintf(stderr,
+					"%u: signal: overflow %d/%d/%d/%d pmi %d/%d/%d/%d\n", step,
+					(int)ret[0], (int)ret[1], (int)ret[2], (int)ret[3],
+					(int)pmi[0], (int)pmi[1], (int)pmi[2], (int)pmi[3]);
 			same("overflow check", step, 0, ret);
 			same("PMI after a signal", step, 0, pmi);
 			continue;
@@ -189,12 +192,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		if (trace)
 			fprintf(stderr,
-				"%u: %s 0x%x %llx -> ret %d/%d/%d val %llx/%llx/%llx pmi "
-				"%d/%d/%d\n",
+				"%u: %s 0x%x %llx -> ret %d/%d/%d/%d val %llx/%llx/%llx/%llx pmi "
+				"%d/%d/%d/%d\n",
 				step, op % 4 == 2 ? "WRMSR" : "RDMSR", msr, (unsigned long long)val,
-				(int)ret[0], (int)ret[1], (int)ret[2], (unsigned long long)got[0],
-				(unsigned long long)got[1], (unsigned long long)got[2],
-				(int)pmi[0], (int)pmi[1], (int)pmi[2]);
+				(int)ret[0], (int)ret[1], (int)ret[2], (int)ret[3],
+				(unsigned long long)got[0], (unsigned long long)got[1],
+				(unsigned long long)got[2], (unsigned long long)got[3], (int)pmi[0],
+				(int)pmi[1], (int)pmi[2], (int)pmi[3]);
 		same(op % 4 == 2 ? "WRMSR result" : "RDMSR result", step, msr, ret);
 		if (op % 4 == 3 && ret[0] == 0) {
 			same("value read", step, msr, got);

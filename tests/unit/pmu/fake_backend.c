@@ -138,6 +138,18 @@ static int fake_overflowed(void *ctx, struct pmu_bev *ev, uint64_t *count)
 	return 1;
 }
 
+/* Not a host call either (rdpmc): only a running event is on the PMU. */
+static int fake_peek(void *ctx, struct pmu_bev *ev, uint64_t *count)
+{
+	struct fake_backend *fb = ctx;
+
+	if (!fb->caps.peek || !ev->enabled || fb->fail_peek)
+		return -EAGAIN;
+	fb->peeks++;
+	*count = ev->count;
+	return 0;
+}
+
 static void fake_caps(void *ctx, struct pmu_backend_caps *out)
 {
 	struct fake_backend *fb = ctx;
@@ -158,6 +170,7 @@ static const struct pmu_backend_ops fake_ops = {
 	.set_period = fake_set_period,
 	.overflowed = fake_overflowed,
 	.set_all = fake_set_all,
+	.peek = fake_peek,
 	.caps = fake_caps,
 	.destroy = fake_destroy,
 };

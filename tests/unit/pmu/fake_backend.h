@@ -40,6 +40,10 @@ struct fake_backend {
 	/* keep overflow records for events opened asking for them (as perf's
 	 * ring); otherwise overflowed() says a read must tell */
 	bool records;
+	/* with caps.peek: running events are read in place (counted in
+	 * peeks); fail_peek makes every such read fail */
+	int peeks;
+	bool fail_peek;
 };
 
 /* caps: every generic event, raw events, sampling. */

@@ -297,7 +297,8 @@ static void test_cache_like_lazy(void **state)
 	tpmu_end(&cache);
 }
 
-/* ---- differential: lazy, naive and cache read the same values ---- */
+/* ---- differential: lazy, naive, cache and cache with the host's counts
+ * read in place (global flips held, hold.c) read the same values ---- */
 
 static uint64_t rng_state;
 
@@ -309,7 +310,7 @@ static uint64_t rng(void)
 	return rng_state * 0x2545f4914f6cdd1dull;
 }
 
-enum { P_LAZY, P_NAIVE, P_CACHE, NR_P };
+enum { P_LAZY, P_NAIVE, P_CACHE, P_HOLD, NR_P };
 
 struct diff {
 	struct tpmu t[NR_P];
@@ -339,6 +340,7 @@ static void all_wr(struct diff *d, uint32_t msr, uint64_t val)
 		ret[p] = vpmu_wrmsr(d->t[p].v, msr, val);
 	assert_int_equal(ret[P_NAIVE], ret[P_LAZY]);
 	assert_int_equal(ret[P_CACHE], ret[P_LAZY]);
+	assert_int_equal(ret[P_HOLD], ret[P_LAZY]);
 }
 
 /*
@@ -355,13 +357,13 @@ static void all_rd(struct diff *d, uint32_t msr, bool naive_too)
 
 	for (p = 0; p < NR_P; p++)
 		assert_int_equal(vpmu_rdmsr(d->t[p].v, msr, &val[p]), 0);
-	if ((naive_too && val[P_NAIVE] != val[P_LAZY]) ||
-	    val[P_CACHE] != val[P_LAZY])
-		fail_msg(
-		    "step %u, msr 0x%x: lazy 0x%llx naive 0x%llx cache 0x%llx",
-		    d->step, msr, (unsigned long long)val[P_LAZY],
-		    (unsigned long long)val[P_NAIVE],
-		    (unsigned long long)val[P_CACHE]);
+	if ((naive_too && val[P_NAIVE] != val[P_LAZY]) || val[P_CACHE] != val[P_LAZY] ||
+	    val[P_HOLD] != val[P_LAZY])
+		fail_msg("step %u, msr 0x%x: lazy 0x%llx naive 0x%llx cache 0x%llx "
+			 "held 0x%llx",
+			 d->step, msr, (unsigned long long)val[P_LAZY],
+			 (unsigned long long)val[P_NAIVE], (unsigned long long)val[P_CACHE],
+			 (unsigned long long)val[P_HOLD]);
 }
 
 /* Events from a small set, so configurations come back. */
@@ -453,11 +455,12 @@ static void diff_step(struct diff *d)
 	default:
 		r = vpmu_overflow(d->t[P_LAZY].v);
 		assert_int_equal(vpmu_overflow(d->t[P_CACHE].v), r);
+		assert_int_equal(vpmu_overflow(d->t[P_HOLD].v), r);
 		assert_true(vpmu_overflow(d->t[P_NAIVE].v) >= 0);
 		break;
 	}
 	r = vpmu_take_pmi(d->t[P_LAZY].v);
-	if (vpmu_take_pmi(d->t[P_CACHE].v) != r)
+	if (vpmu_take_pmi(d->t[P_CACHE].v) != r || vpmu_take_pmi(d->t[P_HOLD].v) != r)
 		fail_msg("step %u: a PMI under one of lazy and cache only",
 			 d->step);
 	vpmu_take_pmi(d->t[P_NAIVE].v);
@@ -471,6 +474,7 @@ static void differential(enum pmu_model model, uint64_t seed, bool tight)
 	    [P_LAZY] = PMU_POLICY_LAZY,
 	    [P_NAIVE] = PMU_POLICY_NAIVE,
 	    [P_CACHE] = PMU_POLICY_CACHE,
+	    [P_HOLD] = PMU_POLICY_CACHE,
 	};
 	unsigned int i;
 	int p;
@@ -480,6 +484,7 @@ static void differential(enum pmu_model model, uint64_t seed, bool tight)
 	d->ngp = model == PMU_MODEL_INTEL ? 4 : 6;
 	for (p = 0; p < NR_P; p++) {
 		tpmu_init(&d->t[p], model, pol[p]);
+		d->t[p].fb.caps.peek = d->t[p].fb.caps.exclude_host = p == P_HOLD;
 		/* tight bounds, so evictions happen too */
 		if (tight) {
 			d->t[p].cfg.cache_per_vpmc = 1;
@@ -492,16 +497,15 @@ static void differential(enum pmu_model model, uint64_t seed, bool tight)
 	/* every counter, at the end */
 	for (i = 0; i < d->ngp + (model == PMU_MODEL_INTEL ? 3 : 0); i++)
 		all_rd(d, ctr_msr(d, i), true);
-	print_message(
-	    "%s seed %llu: opens lazy %llu naive %llu cache %llu "
-	    "(hits %llu, evictions %llu)\n",
-	    model == PMU_MODEL_INTEL ? "intel" : "amd",
-	    (unsigned long long)seed,
-	    (unsigned long long)vpmu_stats(d->t[P_LAZY].v)->opens,
-	    (unsigned long long)vpmu_stats(d->t[P_NAIVE].v)->opens,
-	    (unsigned long long)vpmu_stats(d->t[P_CACHE].v)->opens,
-	    (unsigned long long)vpmu_stats(d->t[P_CACHE].v)->cache_hits,
-	    (unsigned long long)vpmu_stats(d->t[P_CACHE].v)->evictions);
+	print_message("%s seed %llu: opens lazy %llu naive %llu cache %llu "
+		      "(hits %llu, evictions %llu), flips held %llu\n",
+		      model == PMU_MODEL_INTEL ? "intel" : "amd", (unsigned long long)seed,
+		      (unsigned long long)vpmu_stats(d->t[P_LAZY].v)->opens,
+		      (unsigned long long)vpmu_stats(d->t[P_NAIVE].v)->opens,
+		      (unsigned long long)vpmu_stats(d->t[P_CACHE].v)->opens,
+		      (unsigned long long)vpmu_stats(d->t[P_CACHE].v)->cache_hits,
+		      (unsigned long long)vpmu_stats(d->t[P_CACHE].v)->evictions,
+		      (unsigned long long)vpmu_stats(d->t[P_HOLD].v)->held_toggles);
 	assert_true(vpmu_stats(d->t[P_CACHE].v)->cache_hits > 0);
 	for (p = 0; p < NR_P; p++)
 		tpmu_end(&d->t[p]);
