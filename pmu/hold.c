@@ -50,6 +50,20 @@ static int count_now(struct vpmu *v, struct vpmc *pmc, uint64_t *count)
 	return 0;
 }
 
+bool vpmc_fold_in_place(struct vpmu *v, struct vpmc *pmc)
+{
+	uint64_t count;
+
+	if (!vpmu_can_hold(v) || !pmc->bev || !pmc->bev_enabled ||
+	    v->be.ops->peek(v->be.ctx, pmc->bev, &count))
+		return false;
+	vpmc_fold(v, pmc, count - pmc->bev_ref);
+	vpmc_follow_fire(pmc, count);
+	pmc->bev_ref = count;
+	pmc->synced_ns = v->now_ns;
+	return true;
+}
+
 static void set_held(struct vpmu *v, struct vpmc *pmc, bool on)
 {
 	if (pmc->held == on)

@@ -64,9 +64,13 @@ static void touch_changed(struct vpmu *v, uint64_t changed)
 
 static int toggle_off(struct vpmu *v)
 {
+	bool in_place[PMU_MAX_PMC];
 	unsigned int i;
 	int ret = 0, err;
 
+	/* folding a running event is exact whether or not the stop works */
+	for (i = 0; i < PMU_MAX_PMC; i++)
+		in_place[i] = vpmc_fold_in_place(v, &v->pmc[i]);
 	if (v->be.ops->set_all(v->be.ctx, false))
 		return 0;
 	v->stats.group_toggles++;
@@ -76,7 +80,7 @@ static int toggle_off(struct vpmu *v)
 		if (!pmc->bev || !pmc->bev_enabled)
 			continue;
 		pmc->bev_enabled = false;
-		pmc->sync = SYNC_DIRTY;
+		pmc->sync = in_place[i] ? SYNC_CLEAN : SYNC_DIRTY;
 		/* as a per-counter disable would: status and PMI first */
 		err = vpmc_fold_if_wrapped(v, pmc);
 		if (err && !ret)

@@ -248,6 +248,8 @@ int vpmc_bev_detach(struct vpmu *v, struct vpmc *pmc, struct pmu_parked *out)
 	if (!pmc->bev)
 		return 0;
 	if (pmc->bev_enabled) {
+		bool in_place = vpmc_fold_in_place(v, pmc);
+
 		v->stats.disables++;
 		ret = v->be.ops->disable(v->be.ctx, pmc->bev);
 		if (ret) {
@@ -255,7 +257,7 @@ int vpmc_bev_detach(struct vpmu *v, struct vpmc *pmc, struct pmu_parked *out)
 			return ret;
 		}
 		pmc->bev_enabled = false;
-		pmc->sync = SYNC_DIRTY;
+		pmc->sync = in_place ? SYNC_CLEAN : SYNC_DIRTY;
 	}
 	if (pmc->sync == SYNC_DIRTY) {
 		ret = bev_read_fold(v, pmc, &desched);
@@ -364,6 +366,7 @@ bool vpmc_may_have_wrapped(const struct vpmu *v, const struct vpmc *pmc)
 
 int vpmc_bev_disable(struct vpmu *v, struct vpmc *pmc)
 {
+	bool in_place = vpmc_fold_in_place(v, pmc);
 	int ret;
 
 	v->stats.disables++;
@@ -374,7 +377,7 @@ int vpmc_bev_disable(struct vpmu *v, struct vpmc *pmc)
 		return ret;
 	}
 	pmc->bev_enabled = false;
-	pmc->sync = SYNC_DIRTY;
+	pmc->sync = in_place ? SYNC_CLEAN : SYNC_DIRTY;
 	/*
 	 * Hardware sets the status bit (and raises the PMI, if asked) at the
 	 * overflow, before any later disable; the host tells us only when we

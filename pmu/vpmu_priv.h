@@ -221,6 +221,9 @@ int vpmu_resume_held(struct vpmu *v);
 /* Stop every held event for real (before anything that needs the host). */
 int vpmu_settle_held(struct vpmu *v);
 void vpmc_unhold(struct vpmu *v, struct vpmc *pmc); /* its event is gone */
+/* Just before a stop, where the host allows: fold the count read in place,
+ * which is the count it stops at; then the stopped event is SYNC_CLEAN. */
+bool vpmc_fold_in_place(struct vpmu *v, struct vpmc *pmc);
 /* Stop @pmc's host event, fold its count and take it off @pmc, open. */
 int vpmc_bev_detach(struct vpmu *v, struct vpmc *pmc, struct pmu_parked *out);
 /* Give @pmc a stopped host event of its configuration. */

@@ -3,11 +3,13 @@
  * times (global control off, GLOBAL_STATUS, counter read and reload with
  * -left, status ack, global control on) over the fake backend, under the
  * lazy and cache policies, Intel v2 and AMD PerfMonV2, and the cache policy
- * once more over a host that keeps overflow records (perf's ring). At most
+ * once more over a host that keeps overflow records (perf's ring), and
+ * again over one that also lets counts be read in place (rdpmc). At most
  * one PERF_EVENT_IOC_PERIOD per overflowed counter per PMI, none for
  * counters that did not move, nothing opened or closed, with records no
- * read when a signal comes, and the guest values the same as a plain model
- * of the counters computes.
+ * read when a signal comes, with reads in place no read at all and two
+ * host calls per PMI (the global off and on), and the guest values the
+ * same as a plain model of the counters computes.
  */
 #include <string.h>
 
@@ -70,10 +72,11 @@ struct run {
 	uint64_t now;
 	int overflowed, reloads_moved, handled;
 	bool records; /* the host keeps overflow records */
+	bool peek;    /* ... and lets counts be read in place */
 };
 
 static void run_start(struct run *r, const struct model_msrs *m, enum pmu_policy policy,
-		      bool records, const struct scenario *s)
+		      bool records, bool peek, const struct scenario *s)
 {
 	uint64_t all = 0;
 
@@ -83,6 +86,8 @@ static void run_start(struct run *r, const struct model_msrs *m, enum pmu_policy
 	r->records = records;
 	tpmu_init(&r->t, m->model, policy);
 	r->t.fb.records = records;
+	r->peek = peek;
+	r->t.fb.caps.peek = r->t.fb.caps.exclude_host = peek;
 	if (s->inexact)
 		r->t.fb.caps.software = 1u << PMU_EV_CYCLES;
 	tpmu_start(&r->t);
@@ -205,14 +210,18 @@ static void run_check_values(struct run *r)
 static void check_scenario(const struct scenario *s, int n)
 {
 	const struct model_msrs *models[] = {&intel, &amd};
-	enum pmu_policy policies[] = {PMU_POLICY_LAZY, PMU_POLICY_CACHE, PMU_POLICY_CACHE};
+	enum pmu_policy policies[] = {PMU_POLICY_LAZY, PMU_POLICY_CACHE, PMU_POLICY_CACHE,
+				      PMU_POLICY_CACHE};
 
 	for (unsigned int mi = 0; mi < 2; mi++) {
-		for (unsigned int pi = 0; pi < 3; pi++) {
+		for (unsigned int pi = 0; pi < 4; pi++) {
 			const struct pmu_stats *st;
 			struct run r;
 
-			run_start(&r, models[mi], policies[pi], pi == 2, s);
+			/* reads in place need a hardware PMU: exact periods */
+			if (pi == 3 && s->inexact)
+				continue;
+			run_start(&r, models[mi], policies[pi], pi >= 2, pi == 3, s);
 			run_pmis(&r, s, n);
 			st = vpmu_stats(r.t.v);
 			assert_true(r.overflowed >= n / 2);
@@ -225,6 +234,10 @@ static void check_scenario(const struct scenario *s, int n)
 			assert_int_equal(CALLS(&r.t, OPEN), 0);
 			assert_int_equal(CALLS(&r.t, CLOSE), 0);
 			assert_int_equal(st->parks, 0);
+			if (r.peek) {
+				assert_int_equal(CALLS(&r.t, READ), 0);
+				assert_int_equal(CALLS(&r.t, SET_ALL), 2 * r.handled);
+			}
 			run_check_values(&r);
 			tpmu_end(&r.t);
 		}
@@ -401,7 +414,7 @@ static void test_inexact_periods_rearm_now_and_then(void **state)
 	for (unsigned int pi = 0; pi < 3; pi++) {
 		struct run r;
 
-		run_start(&r, &amd, policies[pi], pi == 2, &s);
+		run_start(&r, &amd, policies[pi], pi == 2, false, &s);
 		run_pmis(&r, &s, 340);
 		assert_true(r.overflowed >= 170);
 		assert_int_equal(CALLS(&r.t, SET_PERIOD), r.overflowed);
@@ -434,7 +447,7 @@ static void test_inexact_long_period_lags_within_bound(void **state)
 	for (unsigned int pi = 0; pi < 3; pi++) {
 		struct run r;
 
-		run_start(&r, &amd, policies[pi], pi == 2, &s);
+		run_start(&r, &amd, policies[pi], pi == 2, false, &s);
 		run_pmis(&r, &s, 1000);
 		assert_true(r.overflowed >= 990);
 		assert_true(CALLS(&r.t, SET_PERIOD) >= 1);
