@@ -122,6 +122,9 @@ int summarize(struct bench_ctx *b);
 /* Summary of a configuration with at least one successful run, or NULL. */
 const struct bench_summary *find_sum(const struct bench_ctx *b, int w, int mo, int p);
 double ratio(const struct bench_ctx *b, int w, int mo, int p_num, int p_den);
+/* The same, as the median of the ratios within each round (stats.c). */
+double paired_ratio(const struct bench_ctx *b, int w, int mo, int p_num, int p_den);
+typedef double ratio_fn(const struct bench_ctx *b, int w, int mo, int p_num, int p_den);
 /* the same for another metric (M_*) */
 double metric_ratio(const struct bench_ctx *b, int metric, int w, int mo, int p_num, int p_den);
 

@@ -57,6 +57,28 @@ static void print_pmi_handler(const struct bench_ctx *b, FILE *f)
 	}
 }
 
+static void print_ratios(const struct bench_ctx *b, FILE *f, ratio_fn *rf, const char *title)
+{
+	char c[6][32];
+
+	fprintf(f, "\n%s\n", title);
+	fprintf(f, "%-9s %-5s %11s %11s %11s %11s %11s %11s\n", "workload", "model", "naive/lazy",
+		"lazy/null", "naive/null", "naive/cache", "lazy/cache", "cache/null");
+	for (int w = 0; w < NR_WL; w++)
+		for (int mo = 0; mo < NR_MODEL; mo++) {
+			if (!b->o.wl_on[w] || !b->o.model_on[mo])
+				continue;
+			fmt_num(c[0], sizeof(c[0]), rf(b, w, mo, POL_NAIVE, POL_LAZY));
+			fmt_num(c[1], sizeof(c[1]), rf(b, w, mo, POL_LAZY, POL_NULL));
+			fmt_num(c[2], sizeof(c[2]), rf(b, w, mo, POL_NAIVE, POL_NULL));
+			fmt_num(c[3], sizeof(c[3]), rf(b, w, mo, POL_NAIVE, POL_CACHE));
+			fmt_num(c[4], sizeof(c[4]), rf(b, w, mo, POL_LAZY, POL_CACHE));
+			fmt_num(c[5], sizeof(c[5]), rf(b, w, mo, POL_CACHE, POL_NULL));
+			fprintf(f, "%-9s %-5s %11s %11s %11s %11s %11s %11s\n", wl_names[w],
+				model_names[mo], c[0], c[1], c[2], c[3], c[4], c[5]);
+		}
+}
+
 void print_table(const struct bench_ctx *b, FILE *f)
 {
 	char a[24], lo[24], hi[24], c[6][32];
@@ -103,22 +125,10 @@ void print_table(const struct bench_ctx *b, FILE *f)
 		"sysc/op, opens/1k: host perf syscalls (open, close, enable, disable, read, "
 		"period, prctl all on/off) from\n"
 		"libvmm's counters; null backend: none (its bookkeeping calls are in the JSON)\n");
-	fprintf(f, "\nratios of median guest ns/op (null = the trap floor)\n");
-	fprintf(f, "%-9s %-5s %11s %11s %11s %11s %11s %11s\n", "workload", "model", "naive/lazy",
-		"lazy/null", "naive/null", "naive/cache", "lazy/cache", "cache/null");
-	for (int w = 0; w < NR_WL; w++)
-		for (int mo = 0; mo < NR_MODEL; mo++) {
-			if (!b->o.wl_on[w] || !b->o.model_on[mo])
-				continue;
-			fmt_num(c[0], sizeof(c[0]), ratio(b, w, mo, POL_NAIVE, POL_LAZY));
-			fmt_num(c[1], sizeof(c[1]), ratio(b, w, mo, POL_LAZY, POL_NULL));
-			fmt_num(c[2], sizeof(c[2]), ratio(b, w, mo, POL_NAIVE, POL_NULL));
-			fmt_num(c[3], sizeof(c[3]), ratio(b, w, mo, POL_NAIVE, POL_CACHE));
-			fmt_num(c[4], sizeof(c[4]), ratio(b, w, mo, POL_LAZY, POL_CACHE));
-			fmt_num(c[5], sizeof(c[5]), ratio(b, w, mo, POL_CACHE, POL_NULL));
-			fprintf(f, "%-9s %-5s %11s %11s %11s %11s %11s %11s\n", wl_names[w],
-				model_names[mo], c[0], c[1], c[2], c[3], c[4], c[5]);
-		}
+	print_ratios(b, f, ratio, "ratios of median guest ns/op (null = the trap floor)");
+	print_ratios(b, f, paired_ratio,
+		     "the same, paired: median over rounds of the ratio within a round (both\n"
+		     "sides ran back to back, under the same load: steadier on a noisy machine)");
 	if (b->o.wl_on[WL_PMI])
 		print_pmi_handler(b, f);
 	if (b->sc.done || b->sc.error[0]) {
@@ -188,6 +198,33 @@ static void json_num(FILE *f, double v)
 		fputs("null", f);
 	else
 		fprintf(f, "%.6g", v);
+}
+
+/* One JSON object per workload and model: the ratios between policies. */
+static void json_ratios(const struct bench_ctx *b, FILE *f, ratio_fn *rf)
+{
+	for (int w = 0, first = 1; w < NR_WL; w++)
+		for (int mo = 0; mo < NR_MODEL; mo++) {
+			if (!b->o.wl_on[w] || !b->o.model_on[mo])
+				continue;
+			fprintf(
+			    f,
+			    "%s    {\"workload\": \"%s\", \"model\": \"%s\", \"naive_over_lazy\": ",
+			    first ? "" : ",\n", wl_names[w], model_names[mo]);
+			json_num(f, rf(b, w, mo, POL_NAIVE, POL_LAZY));
+			fprintf(f, ", \"lazy_over_null\": ");
+			json_num(f, rf(b, w, mo, POL_LAZY, POL_NULL));
+			fprintf(f, ", \"naive_over_null\": ");
+			json_num(f, rf(b, w, mo, POL_NAIVE, POL_NULL));
+			fprintf(f, ", \"naive_over_cache\": ");
+			json_num(f, rf(b, w, mo, POL_NAIVE, POL_CACHE));
+			fprintf(f, ", \"lazy_over_cache\": ");
+			json_num(f, rf(b, w, mo, POL_LAZY, POL_CACHE));
+			fprintf(f, ", \"cache_over_null\": ");
+			json_num(f, rf(b, w, mo, POL_CACHE, POL_NULL));
+			fprintf(f, "}");
+			first = 0;
+		}
 }
 
 /* Each counter of struct vmm_pmu_stats the outputs list, in their order. */
@@ -333,28 +370,9 @@ int write_json(const struct bench_ctx *b, const char *path)
 		fprintf(f, "}%s\n", i + 1 < b->nr_sum ? "," : "");
 	}
 	fprintf(f, "  ],\n  \"ratios\": [\n");
-	for (int w = 0, first = 1; w < NR_WL; w++)
-		for (int mo = 0; mo < NR_MODEL; mo++) {
-			if (!b->o.wl_on[w] || !b->o.model_on[mo])
-				continue;
-			fprintf(
-			    f,
-			    "%s    {\"workload\": \"%s\", \"model\": \"%s\", \"naive_over_lazy\": ",
-			    first ? "" : ",\n", wl_names[w], model_names[mo]);
-			json_num(f, ratio(b, w, mo, POL_NAIVE, POL_LAZY));
-			fprintf(f, ", \"lazy_over_null\": ");
-			json_num(f, ratio(b, w, mo, POL_LAZY, POL_NULL));
-			fprintf(f, ", \"naive_over_null\": ");
-			json_num(f, ratio(b, w, mo, POL_NAIVE, POL_NULL));
-			fprintf(f, ", \"naive_over_cache\": ");
-			json_num(f, ratio(b, w, mo, POL_NAIVE, POL_CACHE));
-			fprintf(f, ", \"lazy_over_cache\": ");
-			json_num(f, ratio(b, w, mo, POL_LAZY, POL_CACHE));
-			fprintf(f, ", \"cache_over_null\": ");
-			json_num(f, ratio(b, w, mo, POL_CACHE, POL_NULL));
-			fprintf(f, "}");
-			first = 0;
-		}
+	json_ratios(b, f, ratio);
+	fprintf(f, "\n  ],\n  \"paired_ratios\": [\n");
+	json_ratios(b, f, paired_ratio);
 	fprintf(f, "\n  ]");
 	if (b->sc.done || b->sc.error[0]) {
 		const struct strace_check *s = &b->sc;

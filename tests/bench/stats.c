@@ -123,3 +123,39 @@ double ratio(const struct bench_ctx *b, int w, int mo, int p_num, int p_den)
 {
 	return metric_ratio(b, M_NS, w, mo, p_num, p_den);
 }
+
+/*
+ * Median over rounds of the ratio of two policies' guest ns/op within a
+ * round. Every round runs each configuration once, back to back, so both
+ * sides of each ratio ran under the same load: on a machine whose speed
+ * drifts between phases (the rig under other work), this compares the
+ * policies where the ratio of medians mixes phases. NAN without a round in
+ * which both finished.
+ */
+double paired_ratio(const struct bench_ctx *b, int w, int mo, int p_num, int p_den)
+{
+	double *v = calloc(b->nr_runs + 1, sizeof(*v));
+	struct bench_stat st;
+	int n = 0;
+
+	if (v == NULL)
+		return NAN;
+	for (size_t i = 0; i < b->nr_runs; i++) {
+		const struct bench_run *a = &b->runs[i];
+
+		if (!a->ok || a->wl != w || a->model != mo || a->pol != p_num)
+			continue;
+		for (size_t j = 0; j < b->nr_runs; j++) {
+			const struct bench_run *d = &b->runs[j];
+
+			if (d->ok && d->wl == w && d->model == mo && d->pol == p_den &&
+			    d->run == a->run && d->m[M_NS] > 0) {
+				v[n++] = a->m[M_NS] / d->m[M_NS];
+				break;
+			}
+		}
+	}
+	stat_of(v, n, &st);
+	free(v);
+	return st.median;
+}
