@@ -156,7 +156,7 @@ int virtq_pop(struct virtq *vq, const struct guest_ram *ram, struct virtq_chain 
 bool virtq_enable_kicks(struct virtq *vq)
 {
 	/* Chains given back were seen: wait for entries past them. */
-	uint16_t seen = (uint16_t)(vq->last_avail + vq->returned);
+	uint16_t seen = (uint16_t)(vq->last_avail + vq->returned), pending;
 
 	if (vq->desc == NULL)
 		return false;
@@ -167,7 +167,14 @@ bool virtq_enable_kicks(struct virtq *vq)
 		 * a buffer added in between gets neither a kick nor a look. */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	}
-	return load_acquire16(&vq->avail[RING_IDX]) != seen;
+	/*
+	 * More only if the driver added past what was given back. Not "the
+	 * index is not where we saw it": a driver that moves its index back
+	 * over chains given back would have that true for ever while there
+	 * is nothing to pop, and the device's loop spin.
+	 */
+	pending = (uint16_t)(load_acquire16(&vq->avail[RING_IDX]) - vq->last_avail);
+	return pending > vq->returned;
 }
 
 void virtq_push(struct virtq *vq, uint16_t head, uint32_t len)

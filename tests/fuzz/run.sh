@@ -18,8 +18,8 @@ for t in linux decompress devices msr-router vpmu virtio virtio-net; do
 		continue
 	fi
 	mkdir -p "$WORK/corpus/$t" "$WORK/crashes/$t"
-	# Regression inputs first: each once.
-	if [ -d "$SRC/regress/$t" ] && ! "$exe" "$SRC"/regress/"$t"/* >"$WORK/$t-regress.log" 2>&1; then
+	# Regression inputs first: each once (a hang is a finding too).
+	if [ -d "$SRC/regress/$t" ] && ! "$exe" -timeout=20 "$SRC"/regress/"$t"/* >"$WORK/$t-regress.log" 2>&1; then
 		echo "fuzz: $t: a regression input fails: $(grep -m1 -e '^fuzz-' -e 'ERROR' "$WORK/$t-regress.log")"
 		status=1
 	fi

@@ -585,6 +585,33 @@ static void test_rx_starved(void **state)
 	t_free(t);
 }
 
+/* A hostile driver moves its avail index back over the buffers a starved
+ * packet gave back: nothing to pop, nothing more to wait for; the device
+ * must not spin. Buffers added past them again get the packet. */
+static void test_rx_starved_index_moved_back(void **state)
+{
+	struct t *t = t_running(F_NET, 16);
+	uint32_t len = HDR + 9000;
+	uint8_t *p = make_packet(len, 24);
+
+	add_rx_bufs(t, 3, 1536, RX_GPA, 0x800);
+	host_send(t, p, len);
+	assert_true(rx(t));
+	assert_int_equal(t->net->mmio.vq[RXQ].returned, 3);
+	t->drv.q[RXQ].avail_idx = 1;
+	put16(&t->drv, RXQ_AVAIL + 2, 1);
+	assert_true(rx(t));
+	assert_int_equal(used_idx(&t->drv, RXQ), 0);
+	t->drv.q[RXQ].avail_idx = 3;
+	put16(&t->drv, RXQ_AVAIL + 2, 3);
+	add_rx_bufs(t, 3, 1536, RX_GPA + 3 * 0x800, 0x800);
+	assert_false(rx(t));
+	assert_int_equal(used_idx(&t->drv, RXQ), 6);
+	assert_int_equal(t->net->stats.rx_packets, 1);
+	free(p);
+	t_free(t);
+}
+
 /* An empty socket with buffers left: not starved. Short datagrams are
  * dropped, not delivered. A device not yet running reads nothing into
  * guest RAM. */
@@ -844,7 +871,8 @@ int main(void)
 	    cmocka_unit_test(test_negotiation),	     cmocka_unit_test(test_tx),
 	    cmocka_unit_test(test_tx_batches),	     cmocka_unit_test(test_rx_single),
 	    cmocka_unit_test(test_rx_mergeable),     cmocka_unit_test(test_rx_too_many_buffers),
-	    cmocka_unit_test(test_rx_starved),	     cmocka_unit_test(test_rx_idle),
+	    cmocka_unit_test(test_rx_starved),
+	    cmocka_unit_test(test_rx_starved_index_moved_back),	     cmocka_unit_test(test_rx_idle),
 	    cmocka_unit_test(test_reset_mid_packet), cmocka_unit_test(test_rx_hostile_buffers),
 	    cmocka_unit_test(test_rx_hostile_flood), cmocka_unit_test(test_rx_reset_between_pops),
 	};
