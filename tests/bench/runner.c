@@ -491,11 +491,17 @@ int bench_all(struct bench_ctx *b)
 			for (int p = 0; p < NR_POL; p++)
 				total += b->o.model_on[mo] && pol_runs(b, w, p);
 	total *= (int)b->o.runs;
-	/* Interleaved: run r of every configuration before run r + 1 of any. */
+	/*
+	 * Interleaved: run r of every configuration before run r + 1 of any,
+	 * and the policies' order rotated by one each round, so that no
+	 * policy always runs first, or right after the same one (the rig's
+	 * speed drifts within a round too).
+	 */
 	for (unsigned int run = 0; run < b->o.runs; run++)
 		for (int w = 0; w < NR_WL; w++)
 			for (int mo = 0; mo < NR_MODEL; mo++)
-				for (int p = 0; p < NR_POL; p++) {
+				for (int k = 0; k < NR_POL; k++) {
+					int p = (k + (int)run) % NR_POL;
 					struct bench_run r = {
 					    .wl = w, .model = mo, .pol = p, .run = (int)run};
 
