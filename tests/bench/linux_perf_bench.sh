@@ -5,7 +5,9 @@
 # runs on its own, under per-task `perf stat` with 4 GP events (every switch
 # toggles the counters) and under `perf record` sampling, with the PMU off,
 # the null backend (no host events: the floor a trapping design can reach),
-# naive, lazy and cache. Configurations are interleaved run by run.
+# naive, lazy and cache. Configurations are interleaved run by run, their
+# order rotated by one each run; speed ratios are paired (the median over
+# runs of the ratio within a run), as the rig's speed drifts between runs.
 #
 # Guest figures: ops/s (perf bench's own, over the measured loops only) and
 # the overhead vs the PMU off. Host figures per 1000 guest context switches:
@@ -68,10 +70,10 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 CMDLINE="$(cat "$LINUX/cmdline") loglevel=4 libvmm.autotest=bench"
 
-# one NAME PMU-ARGS MODE LOOPS: one VM run; appends "ops exits opens ioctls
-# pmis samples" to $OUT/NAME.LOOPS
+# one NAME PMU-ARGS MODE LOOPS RUN: one VM run; appends "ops exits opens
+# ioctls pmis samples run" to $OUT/NAME.LOOPS
 one() {
-	name=$1 pmu=$2 mode=$3 loops=$4
+	name=$1 pmu=$2 mode=$3 loops=$4 run=$5
 	# shellcheck disable=SC2086
 	guest=$(timeout 900 "$VMM" run -q -m 256M -k "$LINUX/bzImage" -i "$LINUX/initrd-perf.cpio" \
 		-p "$CMDLINE libvmm.bench=$mode libvmm.bench_loops=$loops" $pmu --pmu-stats=json \
@@ -87,7 +89,7 @@ one() {
 	fi
 	# perf syscalls on events: ioctls plus the thread-wide prctl toggles
 	ioctls=$(($(get enables) + $(get disables) + $(get set_periods) + $(get group_toggles)))
-	echo "$ops $(get exits) $(get opens) $ioctls $(get pmis) $(kv samples)" >>"$OUT/$name.$loops"
+	echo "$ops $(get exits) $(get opens) $ioctls $(get pmis) $(kv samples) $run" >>"$OUT/$name.$loops"
 	echo "  $name loops=$loops: $ops ops/s, exits $(get exits), opens $(get opens), ioctls $ioctls, pmis $(get pmis)" >&2
 }
 
@@ -104,10 +106,11 @@ cache-record:--pmu=rdmsr --pmu-policy=cache:record"
 i=1
 while [ "$i" -le "$RUNS" ]; do
 	echo "run $i of $RUNS" >&2
-	echo "$CONFIGS" | while IFS=: read -r name pmu mode; do
-		one "$name" "$(echo "$pmu" | tr '=' ' ')" "$mode" "$LOOPS"
-		one "$name" "$(echo "$pmu" | tr '=' ' ')" "$mode" $((LOOPS * 2))
-	done
+	echo "$CONFIGS" | awk -v r="$i" '{a[NR] = $0} END {for (k = 0; k < NR; k++) print a[(k + r - 1) % NR + 1]}' |
+		while IFS=: read -r name pmu mode; do
+			one "$name" "$(echo "$pmu" | tr '=' ' ')" "$mode" "$LOOPS" "$i"
+			one "$name" "$(echo "$pmu" | tr '=' ' ')" "$mode" $((LOOPS * 2)) "$i"
+		done
 	i=$((i + 1))
 done
 
@@ -134,8 +137,15 @@ echo "$CONFIGS" | while IFS=: read -r name pmu mode; do
 		"$(awk -v a="$ops" -v b="$base" 'BEGIN {printf (b > 0 ? "%.2fx" : "-"), a / b}')" \
 		"$(per 2)" "$(per 3)" "$(per 4)" "$(per 5)"
 done
-ratio() { awk -v a="$(med "$OUT/$1.$LOOPS" 1)" -v b="$(med "$OUT/$2.$LOOPS" 1)" 'BEGIN {printf (a > 0 ? "%.2f" : "-"), b / a}'; }
-echo "speed (ops/s) ratios: lazy/naive stat $(ratio naive-stat lazy-stat), record $(ratio naive-record lazy-record); cache/naive stat $(ratio naive-stat cache-stat), record $(ratio naive-record cache-record); cache/lazy stat $(ratio lazy-stat cache-stat), record $(ratio lazy-record cache-record); null/lazy stat $(ratio lazy-stat null-stat), record $(ratio lazy-record null-record); null/cache stat $(ratio cache-stat null-stat), record $(ratio cache-record null-record)"
+# ratio A B: ops/s of B over A, the median over runs of the ratio within a
+# run (both ran in it, under the same load)
+ratio() {
+	[ -s "$OUT/$1.$LOOPS" ] && [ -s "$OUT/$2.$LOOPS" ] || { echo -; return; }
+	awk 'FNR == NR {a[$7] = $1; next} ($7 in a) && a[$7] > 0 {print $1 / a[$7]}' \
+		"$OUT/$1.$LOOPS" "$OUT/$2.$LOOPS" | sort -n |
+		awk '{v[NR] = $1} END {if (!NR) print "-"; else printf "%.2f", (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'
+}
+echo "speed (ops/s) ratios, paired: lazy/naive stat $(ratio naive-stat lazy-stat), record $(ratio naive-record lazy-record); cache/naive stat $(ratio naive-stat cache-stat), record $(ratio naive-record cache-record); cache/lazy stat $(ratio lazy-stat cache-stat), record $(ratio lazy-record cache-record); null/lazy stat $(ratio lazy-stat null-stat), record $(ratio lazy-record null-record); null/cache stat $(ratio cache-stat null-stat), record $(ratio cache-record null-record)"
 echo "null: backend calls, no host syscalls (no host events)"
 } >"$OUT/table"
 echo "@@TABLE-BEGIN@@"
