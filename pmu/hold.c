@@ -78,6 +78,62 @@ static void set_held(struct vpmu *v, struct vpmc *pmc, bool on)
 void vpmc_unhold(struct vpmu *v, struct vpmc *pmc)
 {
 	set_held(v, pmc, false);
+	vpmc_set_rearm_due(v, pmc, false);
+}
+
+void vpmc_set_rearm_due(struct vpmu *v, struct vpmc *pmc, bool on)
+{
+	if (pmc->rearm_due == on)
+		return;
+	pmc->rearm_due = on;
+	if (on)
+		v->nr_rearm_due++;
+	else
+		v->nr_rearm_due--;
+}
+
+/*
+ * Linux writes a counter's saved value back at every context switch, with
+ * the PMU off: for a counting event 2^47 from the wrap. Re-arming the host
+ * then would stop the held events; it can wait while the guest's wrap and
+ * the host's overflow are both far away (the host's may now come first:
+ * an overflow short of the wrap re-arms then), and the ticks re-arm it
+ * when the wrap comes near (vpmu_rearm_due).
+ */
+bool vpmc_defer_rearm(struct vpmu *v, struct vpmc *pmc, uint64_t to_wrap)
+{
+	if (!pmc->held || to_wrap < HOLD_MIN_TO_FIRE || pmc->bev_fire < pmc->bev_ref ||
+	    pmc->bev_fire - pmc->bev_ref < HOLD_MIN_TO_FIRE)
+		return false;
+	vpmc_set_rearm_due(v, pmc, true);
+	return true;
+}
+
+int vpmu_rearm_due(struct vpmu *v)
+{
+	int ret = 0;
+
+	for (unsigned int i = 0; i < PMU_MAX_PMC && v->nr_rearm_due; i++) {
+		struct vpmc *pmc = &v->pmc[i];
+		uint64_t count, val;
+		int err;
+
+		/* held or stopped: not counting, so not nearer */
+		if (!pmc->rearm_due || !pmc->bev || !pmc->bev_enabled)
+			continue;
+		if (v->be.ops->peek(v->be.ctx, pmc->bev, &count) == 0 && count >= pmc->bev_ref &&
+		    vpmc_to_wrap(pmc->base + (count - pmc->bev_ref)) >= HOLD_MIN_TO_FIRE / 2)
+			continue;
+		/* near (or unknown): bring base up to date, then re-arm */
+		err = vpmc_read(v, pmc, &val);
+		if (!err && pmc->bev) {
+			vpmc_set_rearm_due(v, pmc, false);
+			err = vpmc_rearm(v, pmc);
+		}
+		if (err && !ret)
+			ret = err;
+	}
+	return ret;
 }
 
 int vpmu_hold_all(struct vpmu *v)
@@ -138,13 +194,23 @@ int vpmu_settle_held(struct vpmu *v)
 	ret = v->be.ops->set_all(v->be.ctx, false);
 	for (i = 0; i < PMU_MAX_PMC; i++) {
 		struct vpmc *pmc = &v->pmc[i];
+		int err;
 
 		if (!pmc->held)
 			continue;
 		set_held(v, pmc, false);
 		/* a host that failed to stop it must not count it on */
-		if (ret)
+		if (ret) {
 			vpmc_bev_close(v, pmc);
+			continue;
+		}
+		/* stopped for real now: what was deferred can be done */
+		if (pmc->rearm_due && pmc->sync == SYNC_CLEAN) {
+			vpmc_set_rearm_due(v, pmc, false);
+			err = vpmc_rearm(v, pmc);
+			if (err && !ret)
+				ret = err;
+		}
 	}
 	return ret;
 }

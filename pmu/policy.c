@@ -174,12 +174,15 @@ int vpmc_rearm(struct vpmu *v, struct vpmc *pmc)
 
 	if (!pmc->bev || !period)
 		return 0;
-	/* a held event is running: stop it for real first */
+	/* a held event is running: defer, or stop it for real first */
 	if (pmc->held) {
+		if (vpmc_defer_rearm(v, pmc, period))
+			return 0;
 		ret = vpmu_settle_held(v);
 		if (ret || !pmc->bev)
 			return ret;
 	}
+	vpmc_set_rearm_due(v, pmc, false);
 	if (v->cfg.policy == PMU_POLICY_NAIVE) {
 		ret = vpmc_bev_close(v, pmc);
 		if (!vpmc_enabled(v, pmc))

@@ -273,6 +273,8 @@ int vpmc_bev_detach(struct vpmu *v, struct vpmc *pmc, struct pmu_parked *out)
 	out->fire = pmc->bev_fire;
 	out->frozen = pmc->bev_ref;
 	out->known = pmc->sync == SYNC_CLEAN;
+	/* a parked sampling event is re-armed at its next use anyway */
+	vpmc_set_rearm_due(v, pmc, false);
 	pmc->bev = NULL;
 	return 0;
 }
@@ -614,6 +616,8 @@ void vpmu_tick(struct vpmu *v, uint64_t now_ns)
 	pmu_cache_tick(v);
 	if (v->nr_throttled)
 		retry_throttled(v);
+	if (v->nr_rearm_due)
+		vpmu_rearm_due(v);
 }
 
 int vpmu_shadow_values(struct vpmu *v, struct pmu_msr_value *out, int max)

@@ -94,6 +94,10 @@ struct vpmc {
 	/* the guest turned it off with all the others and the host event
 	 * runs on: the vPMU treats it as stopped at bev_ref (hold.c) */
 	bool held;
+	/* a guest write moved its wrap while held, and both the wrap and the
+	 * host's overflow are far: the re-arm waits until the wrap comes near
+	 * (hold.c), so a Linux context switch's reload costs no host call */
+	bool rearm_due;
 };
 
 /*
@@ -163,6 +167,7 @@ struct vpmu {
 	struct pmu_open_budget budget;
 	unsigned int nr_throttled; /* vPMCs with throttled set */
 	unsigned int nr_held;	   /* vPMCs with held set */
+	unsigned int nr_rearm_due; /* vPMCs with rearm_due set */
 	struct pmu_cache cache;
 	struct pmu_stats stats;
 };
@@ -221,6 +226,11 @@ int vpmu_resume_held(struct vpmu *v);
 /* Stop every held event for real (before anything that needs the host). */
 int vpmu_settle_held(struct vpmu *v);
 void vpmc_unhold(struct vpmu *v, struct vpmc *pmc); /* its event is gone */
+/* A re-arm of a held counter that can wait: true if it was deferred. */
+bool vpmc_defer_rearm(struct vpmu *v, struct vpmc *pmc, uint64_t to_wrap);
+void vpmc_set_rearm_due(struct vpmu *v, struct vpmc *pmc, bool on);
+/* At a tick: deferred re-arms whose wrap has come near, done now. */
+int vpmu_rearm_due(struct vpmu *v);
 /* Just before a stop, where the host allows: fold the count read in place,
  * which is the count it stops at; then the stopped event is SYNC_CLEAN. */
 bool vpmc_fold_in_place(struct vpmu *v, struct vpmc *pmc);

@@ -209,6 +209,86 @@ static void test_rearm_while_held_settles(void **state)
 	tpmu_end(&t);
 }
 
+/*
+ * A Linux context switch between two tasks perf stat counts on their own
+ * (inherited events, INT on, each 2^47 from its wrap): the PMU off, the old
+ * task's counters stopped and read, the PMU on and off again, the new
+ * task's saved values written back, its counters enabled, the PMU on. No
+ * host call: the reloads' re-arms wait, both wraps being far.
+ */
+static void test_linux_task_switch_no_host_call(void **state)
+{
+	const uint64_t far = (MASK48 + 1) >> 1;
+	uint64_t saved[2] = {far + 1000, far + 5000};
+	struct tpmu t;
+
+	new_holding(&t, PMU_MODEL_INTEL);
+	two_counting(&t, PMU_MODEL_INTEL, INT);
+	wr(&t, GLOBAL_CTRL, 0);
+	wr(&t, A_PMC0, far + 11);
+	wr(&t, A_PMC0 + 1, far + 22);
+	wr(&t, GLOBAL_CTRL, 0x3);
+	fake_reset_calls(&t.fb);
+	for (int i = 0; i < 101; i++) {
+		uint64_t now[2];
+
+		fake_advance(&t.fb, 100);
+		wr(&t, GLOBAL_CTRL, 0);
+		fake_advance(&t.fb, 3); /* the scheduler, PMU off */
+		for (int c = 0; c < 2; c++) {
+			wr(&t, EVTSEL0 + c, (c ? INSTR_SEL : CYCLES_SEL) | INT);
+			now[c] = rd(&t, A_PMC0 + c);
+		}
+		wr(&t, GLOBAL_CTRL, 0x3);
+		wr(&t, GLOBAL_CTRL, 0);
+		for (int c = 0; c < 2; c++) {
+			wr(&t, A_PMC0 + c, saved[c]);
+			wr(&t, EVTSEL0 + c, (c ? INSTR_SEL : CYCLES_SEL) | INT | EN);
+			saved[c] = now[c];
+		}
+		wr(&t, GLOBAL_CTRL, 0x3);
+	}
+	assert_int_equal(t.fb.ntrace, 0);
+	fake_advance(&t.fb, 7);
+	/* after an odd number of switches the other task runs: its saved
+	 * value plus its own 100-event slices (50 of 101), nothing of the
+	 * first task's, nothing counted while the PMU was off */
+	assert_int_equal(rd(&t, A_PMC0), far + 1000 + 50 * 100 + 7);
+	assert_int_equal(rd(&t, A_PMC0 + 1), far + 5000 + 50 * 100 + 7);
+	wr(&t, GLOBAL_CTRL, 0);
+	wr(&t, A_PMC0, saved[0]);
+	assert_int_equal(rd(&t, A_PMC0), far + 11 + 51 * 100);
+	tpmu_end(&t);
+}
+
+/* A deferred re-arm is done when the wrap comes near, and the PMI comes
+ * at the wrap. */
+static void test_deferred_rearm_before_wrap(void **state)
+{
+	const uint64_t left = 1ull << 42;
+	struct tpmu t;
+
+	new_holding(&t, PMU_MODEL_INTEL);
+	two_counting(&t, PMU_MODEL_INTEL, INT);
+	wr(&t, GLOBAL_CTRL, 0);
+	wr(&t, A_PMC0, (MASK48 + 1) >> 1);
+	wr(&t, GLOBAL_CTRL, 0x3);
+	wr(&t, GLOBAL_CTRL, 0);
+	fake_reset_calls(&t.fb);
+	wr(&t, A_PMC0, (0 - left) & MASK48); /* host still armed 2^47 out */
+	wr(&t, GLOBAL_CTRL, 0x3);
+	assert_int_equal(t.fb.ntrace, 0);
+	fake_advance(&t.fb, left - (1ull << 38)); /* 2^38 from the wrap */
+	vpmu_tick(t.v, SLICE / 2);
+	assert_int_equal(CALLS(&t, SET_PERIOD), 1);
+	assert_int_equal(t.fb.last_period, 1ull << 38);
+	fake_advance(&t.fb, (1ull << 38) + 3);
+	assert_int_equal(vpmu_overflow(t.v), 1);
+	assert_int_equal(rd(&t, A_PMC0), 3);
+	assert_int_equal(rd(&t, GLOBAL_STATUS), 0x1);
+	tpmu_end(&t);
+}
+
 /* The host cannot read in place at the off: the flip goes to the host.
  * Nor at the on: each counter is read once instead. */
 static void test_peek_failures(void **state)
@@ -291,6 +371,8 @@ int main(void)
 	    cmocka_unit_test(test_counter_enabled_alone_while_held),
 	    cmocka_unit_test(test_sampling_near_overflow_not_held),
 	    cmocka_unit_test(test_rearm_while_held_settles),
+	    cmocka_unit_test(test_linux_task_switch_no_host_call),
+	    cmocka_unit_test(test_deferred_rearm_before_wrap),
 	    cmocka_unit_test(test_peek_failures),
 	    cmocka_unit_test(test_held_idle_release),
 	    cmocka_unit_test(test_only_where_exact),
