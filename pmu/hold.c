@@ -10,7 +10,8 @@
  * between, the guest's own instructions while it had its counters off, is
  * dropped by taking the new count as the reference. Between the two, the
  * guest may read and write its counters and rewrite their controls; none
- * of that needs the host. Anything that does (a reload to re-arm, another
+ * of that needs the host. Anything that does (a reload that must re-arm
+ * the host now (vpmc_defer_rearm lets far ones wait), another
  * set of counters coming on, a counter enabled by itself) first stops the
  * held events for real ("settles" them), one host call, and then runs as
  * after an ordinary global disable: no other event of the vCPU runs while
@@ -64,15 +65,18 @@ bool vpmc_fold_in_place(struct vpmu *v, struct vpmc *pmc)
 	return true;
 }
 
+/* A per-counter flag and the vPMU's count of counters that have it set. */
+static void set_counted(bool *flag, unsigned int *nr, bool on)
+{
+	if (*flag == on)
+		return;
+	*flag = on;
+	*nr = on ? *nr + 1 : *nr - 1;
+}
+
 static void set_held(struct vpmu *v, struct vpmc *pmc, bool on)
 {
-	if (pmc->held == on)
-		return;
-	pmc->held = on;
-	if (on)
-		v->nr_held++;
-	else
-		v->nr_held--;
+	set_counted(&pmc->held, &v->nr_held, on);
 }
 
 void vpmc_unhold(struct vpmu *v, struct vpmc *pmc)
@@ -83,13 +87,7 @@ void vpmc_unhold(struct vpmu *v, struct vpmc *pmc)
 
 void vpmc_set_rearm_due(struct vpmu *v, struct vpmc *pmc, bool on)
 {
-	if (pmc->rearm_due == on)
-		return;
-	pmc->rearm_due = on;
-	if (on)
-		v->nr_rearm_due++;
-	else
-		v->nr_rearm_due--;
+	set_counted(&pmc->rearm_due, &v->nr_rearm_due, on);
 }
 
 /*

@@ -11,6 +11,8 @@
  * recreated, or a parked event would come on too), the caller
  * reprograms counter by counter as before.
  */
+#include <string.h>
+
 #include "pmu/vpmu_priv.h"
 
 /* Every host event goes off; at least two were on. */
@@ -68,9 +70,12 @@ static int toggle_off(struct vpmu *v)
 	unsigned int i;
 	int ret = 0, err;
 
-	/* folding a running event is exact whether or not the stop works */
-	for (i = 0; i < PMU_MAX_PMC; i++)
-		in_place[i] = vpmc_fold_in_place(v, &v->pmc[i]);
+	/* folding a running event is exact whether or not the stop works;
+	 * one check for the host, not one per counter on every flip */
+	memset(in_place, 0, sizeof(in_place));
+	if (vpmu_can_hold(v))
+		for (i = 0; i < PMU_MAX_PMC; i++)
+			in_place[i] = vpmc_fold_in_place(v, &v->pmc[i]);
 	if (v->be.ops->set_all(v->be.ctx, false))
 		return 0;
 	v->stats.group_toggles++;
