@@ -4,6 +4,7 @@
 #ifndef BOOT_LAYOUT_H
 #define BOOT_LAYOUT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -51,6 +52,9 @@ struct guest_ram {
 	struct guest_region region[2];
 	unsigned int nr_regions;
 	uint64_t total; /* bytes of RAM in all regions */
+	/* The hosts are private anonymous mappings: pages dropped with
+	 * MADV_DONTNEED read back as zeros, so zero fills need not touch them. */
+	bool private_anon;
 };
 
 /* Split @size bytes of RAM into regions around the PCI hole; hosts stay NULL.
@@ -66,7 +70,10 @@ void *guest_ram_ptr(const struct guest_ram *ram, uint64_t gpa, uint64_t len);
 /* Copy @len bytes to guest RAM at @gpa; -EFAULT if that range is not RAM. */
 int guest_ram_write(const struct guest_ram *ram, uint64_t gpa, const void *src, uint64_t len);
 
-/* Fill [gpa, gpa+len) of guest RAM with byte @c; -EFAULT if not RAM. */
+/* Fill [gpa, gpa+len) of guest RAM with byte @c; -EFAULT if not RAM. Over
+ * private anonymous RAM the whole pages of a zero fill are dropped rather
+ * than written: a loaded image's bss commits no host memory until the guest
+ * touches it. */
 int guest_ram_fill(const struct guest_ram *ram, uint64_t gpa, int c, uint64_t len);
 
 /* End of the RAM region that contains @gpa (exclusive), or 0 if @gpa is not

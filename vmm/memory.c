@@ -30,6 +30,7 @@ int memory_setup(struct vmm *vm, char *err, size_t errlen)
 		return -ENOMEM;
 	}
 	vm->mem_len = vm->ram.total;
+	vm->ram.private_anon = true;
 	for (unsigned int i = 0; i < vm->ram.nr_regions; i++) {
 		struct guest_region *r = &vm->ram.region[i];
 		struct kvm_userspace_memory_region slot = {

@@ -63,6 +63,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	}
 	ram.region[0].host = mem;
+	ram.private_anon = true; /* as the VM core maps it */
 	memset(&plan, 0, sizeof(plan));
 	boot_load_linux(&a, &ram, &plan);
 	munmap(mem, ram_size);

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <cmocka.h>
 
 #include "boot/e820.h"
@@ -81,6 +82,40 @@ static void ptr_unmapped_region(void **state)
 
 	assert_int_equal(layout_split_ram(16 * MiB, &ram), 0);
 	assert_null(guest_ram_ptr(&ram, 0, 1)); /* host still NULL */
+}
+
+/* A zero fill over private anonymous RAM zeroes exactly its range and leaves
+ * its whole pages uncommitted; other fills write every byte. */
+static void fill_drops_whole_zero_pages(void **state)
+{
+	const uint64_t size = 1 * MiB, gpa = 100, len = 600 * 1024;
+	unsigned char resident[256];
+	struct guest_ram ram;
+	uint8_t *mem;
+	size_t kept = 0;
+
+	mem = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	assert_true(mem != MAP_FAILED);
+	assert_int_equal(layout_split_ram(size, &ram), 0);
+	ram.region[0].host = mem;
+	ram.private_anon = true;
+	memset(mem, 0x5a, size);
+
+	assert_int_equal(guest_ram_fill(&ram, gpa, 0, len), 0);
+	/* Before reading: a read maps the zero page and counts as resident. */
+	assert_int_equal(mincore(mem, size, resident), 0);
+	for (uint64_t p = 0; p < size / 4096; p++)
+		kept += resident[p] & 1;
+	/* The partial head and tail pages stay; the 149 whole ones between go. */
+	assert_int_equal(kept, size / 4096 - (len - (4096 - gpa)) / 4096);
+	for (uint64_t i = 0; i < size; i++)
+		if (mem[i] != (i >= gpa && i < gpa + len ? 0 : 0x5a))
+			fail_msg("byte %llu is 0x%x", (unsigned long long)i, mem[i]);
+
+	assert_int_equal(guest_ram_fill(&ram, 0, 0x11, size), 0);
+	assert_int_equal(mem[size / 2], 0x11);
+	assert_int_equal(guest_ram_fill(&ram, size - 10, 0, 11), -EFAULT);
+	munmap(mem, size);
 }
 
 static void gdt_descriptors(void **state)
@@ -220,6 +255,7 @@ int main(void)
 	    cmocka_unit_test(split_rejects_bad_sizes),
 	    cmocka_unit_test(ptr_bounds),
 	    cmocka_unit_test(ptr_unmapped_region),
+	    cmocka_unit_test(fill_drops_whole_zero_pages),
 	    cmocka_unit_test(gdt_descriptors),
 	    cmocka_unit_test(identity_map_entries),
 	    cmocka_unit_test(identity_map_needs_ram),
