@@ -14,6 +14,7 @@ struct fuzz_ram {
 	uint8_t *mem;
 	uint8_t *saved;
 	bool saved_valid; /* saved is what RAM holds */
+	bool check_due;	  /* RAM must still be what saved holds */
 	size_t size;
 	struct guest_ram ram; /* one region at guest address 0 */
 };
@@ -27,7 +28,11 @@ void fuzz_ram_zero(struct fuzz_ram *r);
  * fuzz_ram_may_change() first. */
 void fuzz_ram_save(struct fuzz_ram *r);
 void fuzz_ram_may_change(struct fuzz_ram *r);
-/* Whether RAM differs from what fuzz_ram_save() copied. */
-bool fuzz_ram_changed(const struct fuzz_ram *r);
+/* A device that must not write RAM has run since fuzz_ram_save(). The
+ * comparison is deferred to the next fuzz_ram_may_change() or
+ * fuzz_ram_check(), so that a run of such steps costs one pass over RAM;
+ * either aborts if RAM changed meanwhile. */
+void fuzz_ram_expect_unchanged(struct fuzz_ram *r);
+void fuzz_ram_check(struct fuzz_ram *r);
 
 #endif
