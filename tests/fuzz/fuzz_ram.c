@@ -46,7 +46,17 @@ void fuzz_ram_zero(struct fuzz_ram *r)
 	r->check_due = false;
 }
 
-static bool fuzz_ram_changed(const struct fuzz_ram *r);
+NO_SANITIZE static bool fuzz_ram_changed(const struct fuzz_ram *r)
+{
+	const uint64_t *now = (const uint64_t *)r->mem;
+	const uint64_t *then = (const uint64_t *)r->saved;
+	size_t n = r->size / 8;
+	uint64_t diff = 0;
+
+	for (size_t i = 0; i < n; i++)
+		diff |= now[i] ^ then[i];
+	return diff != 0;
+}
 
 void fuzz_ram_check(struct fuzz_ram *r)
 {
@@ -79,16 +89,4 @@ NO_SANITIZE void fuzz_ram_save(struct fuzz_ram *r)
 	for (size_t i = 0; i < n; i++)
 		to[i] = from[i];
 	r->saved_valid = true;
-}
-
-NO_SANITIZE static bool fuzz_ram_changed(const struct fuzz_ram *r)
-{
-	const uint64_t *now = (const uint64_t *)r->mem;
-	const uint64_t *then = (const uint64_t *)r->saved;
-	size_t n = r->size / 8;
-	uint64_t diff = 0;
-
-	for (size_t i = 0; i < n; i++)
-		diff |= now[i] ^ then[i];
-	return diff != 0;
 }
